@@ -51,7 +51,12 @@ export const configSchema = z.strictObject({
   sampling: z
     .strictObject({
       intervalMs: z.number().int().min(250).max(60_000).default(1000),
-      ringMinutes: z.number().int().min(1).max(24 * 60).default(60),
+      ringMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(60),
     })
     .prefault({}),
   thresholds: z
@@ -237,7 +242,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') {
     return `expected ${issue.expected}, got ${issue.input === null ? 'null' : Array.isArray(issue.input) ? 'array' : typeof issue.input}`;
   }
-  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'invalid_value')
+    return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   if (issue.code === 'too_small') return `expected at least ${String(issue.minimum)}`;
   if (issue.code === 'too_big') return `expected at most ${String(issue.maximum)}`;
   return issue.message;
@@ -257,7 +263,8 @@ function objectShape(schema: z.ZodType): Record<string, unknown> | undefined {
   let current: unknown = schema;
   // Unwrap defaults, prefaults, nullables and optionals down to the object.
   for (let i = 0; i < 5 && current; i++) {
-    const def = (current as { def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown> } }).def;
+    const def = (current as { def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown> } })
+      .def;
     if (!def) return undefined;
     if (def.type === 'object') return def.shape;
     current = def.innerType;

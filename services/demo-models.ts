@@ -166,12 +166,18 @@ export function zip(entries: Array<{ name: string; data: Buffer }>): Buffer {
 export function threeMf(mesh: Mesh, copies = 1): Buffer {
   const P = mesh.positions;
   const vertices: string[] = [];
-  for (let v = 0; v < P.length; v += 3) vertices.push(`<vertex x="${f(P[v]!)}" y="${f(P[v + 1]!)}" z="${f(P[v + 2]!)}"/>`);
+  for (let v = 0; v < P.length; v += 3)
+    vertices.push(`<vertex x="${f(P[v]!)}" y="${f(P[v + 1]!)}" z="${f(P[v + 2]!)}"/>`);
   const triangles: string[] = [];
   for (let t = 0; t < mesh.indices.length; t += 3) {
-    triangles.push(`<triangle v1="${mesh.indices[t]}" v2="${mesh.indices[t + 1]}" v3="${mesh.indices[t + 2]}"/>`);
+    triangles.push(
+      `<triangle v1="${mesh.indices[t]}" v2="${mesh.indices[t + 1]}" v3="${mesh.indices[t + 2]}"/>`,
+    );
   }
-  const items = Array.from({ length: copies }, (_, i) => `<item objectid="1" transform="1 0 0 0 1 0 0 0 1 ${i * 120} 0 0"/>`);
+  const items = Array.from(
+    { length: copies },
+    (_, i) => `<item objectid="1" transform="1 0 0 0 1 0 0 0 1 ${i * 120} 0 0"/>`,
+  );
   const model = `<?xml version="1.0" encoding="UTF-8"?>
 <model unit="millimeter" xml:lang="en-US" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">
  <metadata name="Application">cadence-ops demo</metadata>
@@ -216,7 +222,9 @@ export function stepFile(mesh: Mesh, name = 'demo'): Buffer {
   const faceIds: number[] = [];
   for (let t = 0; t < mesh.indices.length; t += 3) {
     const loop = id++;
-    out.push(`#${loop}=POLY_LOOP('',(#${pointIds[mesh.indices[t]!]},#${pointIds[mesh.indices[t + 1]!]},#${pointIds[mesh.indices[t + 2]!]}));\n`);
+    out.push(
+      `#${loop}=POLY_LOOP('',(#${pointIds[mesh.indices[t]!]},#${pointIds[mesh.indices[t + 1]!]},#${pointIds[mesh.indices[t + 2]!]}));\n`,
+    );
     const bound = id++;
     out.push(`#${bound}=FACE_OUTER_BOUND('',#${loop},.T.);\n`);
     const face = id++;

@@ -18,7 +18,15 @@ import {
   recordOf,
   rng,
 } from './demo-log-lines.js';
-import { asciiStl, binaryStl, malformedModels, objFile, stepFile, threeMf, torusMesh } from './demo-models.js';
+import {
+  asciiStl,
+  binaryStl,
+  malformedModels,
+  objFile,
+  stepFile,
+  threeMf,
+  torusMesh,
+} from './demo-models.js';
 import { DEMO_MARKER } from './site.js';
 
 export interface BuildSiteOptions {
@@ -79,8 +87,50 @@ export const RECOMMENDED_INDEXES: Record<string, string> = {
   idx_models_created_date: 'CREATE INDEX idx_models_created_date ON models(created_date)',
 };
 
-const TAGS = ['printable', 'mechanical', 'organic', 'miniature', 'architecture', 'jewelry', 'cosplay', 'tool', 'toy', 'household', 'art', 'calibration', 'multi-part', 'support-free', 'remix', 'draft', 'archived', 'favourite', 'client-a', 'client-b'];
-const WORDS = ['gear', 'bracket', 'housing', 'knob', 'hinge', 'vase', 'dragon', 'bust', 'rabbit', 'spool', 'clip', 'mount', 'lid', 'case', 'frame', 'wheel', 'cog', 'tower', 'boat', 'lamp'];
+const TAGS = [
+  'printable',
+  'mechanical',
+  'organic',
+  'miniature',
+  'architecture',
+  'jewelry',
+  'cosplay',
+  'tool',
+  'toy',
+  'household',
+  'art',
+  'calibration',
+  'multi-part',
+  'support-free',
+  'remix',
+  'draft',
+  'archived',
+  'favourite',
+  'client-a',
+  'client-b',
+];
+const WORDS = [
+  'gear',
+  'bracket',
+  'housing',
+  'knob',
+  'hinge',
+  'vase',
+  'dragon',
+  'bust',
+  'rabbit',
+  'spool',
+  'clip',
+  'mount',
+  'lid',
+  'case',
+  'frame',
+  'wheel',
+  'cog',
+  'tower',
+  'boat',
+  'lamp',
+];
 const FORMATS = ['stl', 'obj', '3mf', 'step'];
 
 const isoSeconds = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
@@ -91,13 +141,17 @@ export const stamp = (ms: number) => {
 };
 
 /** Creates the application's database with `models` rows, metadata, tags and the FTS5 index, in WAL mode. */
-export function createSiteDatabase(file: string, opts: { models: number; seed: number; now: number; omitIndexes: string[] }): void {
+export function createSiteDatabase(
+  file: string,
+  opts: { models: number; seed: number; now: number; omitIndexes: string[] },
+): void {
   const r = rng(opts.seed);
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
     db.exec(SITE_SCHEMA);
-    for (const [name, sql] of Object.entries(RECOMMENDED_INDEXES)) if (!opts.omitIndexes.includes(name)) db.exec(sql);
+    for (const [name, sql] of Object.entries(RECOMMENDED_INDEXES))
+      if (!opts.omitIndexes.includes(name)) db.exec(sql);
     const insertModel = db.prepare(
       'INSERT INTO models (id, name, file_path, format, file_size, file_hash, triangle_count, vertex_count, description, created_date, modified_date, last_loaded, load_time_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
     );
@@ -106,7 +160,7 @@ export function createSiteDatabase(file: string, opts: { models: number; seed: n
     const insertModelTag = db.prepare('INSERT OR IGNORE INTO model_tags (model_id, tag_id) VALUES (?, ?)');
     const insertFts = db.prepare('INSERT INTO models_fts (rowid, name, description, tags) VALUES (?,?,?,?)');
     db.transaction(() => {
-      TAGS.forEach((t, i) => insertTag.run(i + 1, t));
+      for (const [i, t] of TAGS.entries()) insertTag.run(i + 1, t);
       const yearMs = 365 * 86400_000;
       for (let id = 1; id <= opts.models; id++) {
         const name = `${WORDS[Math.floor(r() * WORDS.length)]} ${WORDS[Math.floor(r() * WORDS.length)]} ${id}`;
@@ -173,7 +227,10 @@ export function solidPng(width: number, height: number, rgb: [number, number, nu
 }
 
 /** Writes `hours` of log history ending at `now` into the site's logs, with rotated and gzipped copies. */
-async function writeLogHistory(logsDir: string, opts: { hours: number; now: number; seed: number }): Promise<void> {
+async function writeLogHistory(
+  logsDir: string,
+  opts: { hours: number; now: number; seed: number },
+): Promise<void> {
   const r = rng(opts.seed + 7);
   const perFile = new Map<LogFile, string[][]>(LOG_FILES.map((f) => [f, [[]]]));
   const start = opts.now - opts.hours * 3600_000;
@@ -220,21 +277,39 @@ async function writeLogHistory(logsDir: string, opts: { hours: number; now: numb
 }
 
 async function writeModels(modelsDir: string, kind: 'demo' | 'small'): Promise<void> {
-  const sizes = kind === 'demo' ? [[24, 16], [96, 48], [256, 128], [512, 256]] : [[24, 16], [48, 24]];
+  const sizes =
+    kind === 'demo'
+      ? [
+          [24, 16],
+          [96, 48],
+          [256, 128],
+          [512, 256],
+        ]
+      : [
+          [24, 16],
+          [48, 24],
+        ];
   for (const [rings, sides] of sizes) {
     const mesh = torusMesh(rings!, sides!);
     const tri = rings! * sides! * 2;
     await writeFile(path.join(modelsDir, `torus_${tri}_binary.stl`), binaryStl(mesh));
     // A binary STL whose header starts with "solid": must still be detected as binary.
-    if (rings === sizes[0]![0]) await writeFile(path.join(modelsDir, `torus_${tri}_solid_header.stl`), binaryStl(mesh, 'solid but actually binary'));
-    if (tri <= 100_000) await writeFile(path.join(modelsDir, `torus_${tri}_ascii.stl`), asciiStl(mesh, `torus_${tri}`));
+    if (rings === sizes[0]![0])
+      await writeFile(
+        path.join(modelsDir, `torus_${tri}_solid_header.stl`),
+        binaryStl(mesh, 'solid but actually binary'),
+      );
+    if (tri <= 100_000)
+      await writeFile(path.join(modelsDir, `torus_${tri}_ascii.stl`), asciiStl(mesh, `torus_${tri}`));
     await writeFile(path.join(modelsDir, `torus_${tri}.obj`), objFile(mesh, `torus_${tri}`));
     await writeFile(path.join(modelsDir, `torus_${tri}.3mf`), threeMf(mesh, 2));
-    if (tri <= 100_000) await writeFile(path.join(modelsDir, `torus_${tri}.step`), stepFile(mesh, `torus_${tri}`));
+    if (tri <= 100_000)
+      await writeFile(path.join(modelsDir, `torus_${tri}.step`), stepFile(mesh, `torus_${tri}`));
   }
   const broken = path.join(modelsDir, 'broken');
   await mkdir(broken, { recursive: true });
-  for (const [name, data] of Object.entries(malformedModels())) await writeFile(path.join(broken, name), data);
+  for (const [name, data] of Object.entries(malformedModels()))
+    await writeFile(path.join(broken, name), data);
 }
 
 async function setTime(file: string, ms: number): Promise<void> {
@@ -301,7 +376,10 @@ async function writeDemoBackups(root: string, backupsDir: string, now: number): 
     };
     await writeFile(path.join(top, 'backup_manifest.json'), JSON.stringify(manifest, null, 2));
     const out = path.join(backupsDir, `${name}.tar.gz`);
-    await pipeline(tar.c({ gzip: { level: 6 }, cwd: staging, portable: true }, [name]), createWriteStream(out, { mode: 0o600 }));
+    await pipeline(
+      tar.c({ gzip: { level: 6 }, cwd: staging, portable: true }, [name]),
+      createWriteStream(out, { mode: 0o600 }),
+    );
     await setTime(out, when);
     await rm(staging, { recursive: true, force: true });
   }
@@ -366,25 +444,52 @@ export async function buildSite(root: string, opts: BuildSiteOptions = {}): Prom
   const progress = (name: string) => opts.onProgress?.(name, step++, steps);
 
   progress('folders and configuration');
-  for (const d of ['data/models', 'data/thumbnails', 'data/cache', 'resources/themes', 'logs', 'backups', 'temp']) {
+  for (const d of [
+    'data/models',
+    'data/thumbnails',
+    'data/cache',
+    'resources/themes',
+    'logs',
+    'backups',
+    'temp',
+  ]) {
     await mkdir(path.join(root, d), { recursive: true });
   }
-  await writeFile(path.join(root, 'config.json'), `${JSON.stringify(SITE_CONFIG_JSON, null, 2)}\n`, { mode: 0o644 });
-  await writeFile(path.join(root, 'settings.json'), `${JSON.stringify(SITE_SETTINGS_JSON, null, 2)}\n`, { mode: 0o644 });
+  await writeFile(path.join(root, 'config.json'), `${JSON.stringify(SITE_CONFIG_JSON, null, 2)}\n`, {
+    mode: 0o644,
+  });
+  await writeFile(path.join(root, 'settings.json'), `${JSON.stringify(SITE_SETTINGS_JSON, null, 2)}\n`, {
+    mode: 0o644,
+  });
   await writeFile(
     path.join(root, '.env'),
     'CANDY_CADENCE_ENV=production\nCANDY_CADENCE_LICENSE_KEY=demo-0000-1111-2222\nMODEL_DOWNLOAD_TOKEN=demo-token-not-secret\n',
     { mode: 0o600 },
   );
-  await writeFile(path.join(root, 'requirements.txt'), 'PySide6==6.8.1\nvtk==9.4.1\nnumpy==2.1.3\nnumpy-stl==3.2.0\ntrimesh==4.5.3\n');
-  await writeFile(path.join(root, 'pyinstaller.spec'), "# -*- mode: python -*-\na = Analysis(['src/main.py'], pathex=[], datas=[('resources', 'resources')])\n");
+  await writeFile(
+    path.join(root, 'requirements.txt'),
+    'PySide6==6.8.1\nvtk==9.4.1\nnumpy==2.1.3\nnumpy-stl==3.2.0\ntrimesh==4.5.3\n',
+  );
+  await writeFile(
+    path.join(root, 'pyinstaller.spec'),
+    "# -*- mode: python -*-\na = Analysis(['src/main.py'], pathex=[], datas=[('resources', 'resources')])\n",
+  );
   for (const theme of ['dark', 'light', 'high_contrast']) {
-    await writeFile(path.join(root, `resources/themes/${theme}.qss`), `/* ${theme} theme */\nQWidget { font-size: 10pt; }\n`);
+    await writeFile(
+      path.join(root, `resources/themes/${theme}.qss`),
+      `/* ${theme} theme */\nQWidget { font-size: 10pt; }\n`,
+    );
   }
   if (opts.demo) {
-    await writeFile(path.join(root, DEMO_MARKER), 'This folder was built by `cadence-ops demo`; delete it freely.\n');
+    await writeFile(
+      path.join(root, DEMO_MARKER),
+      'This folder was built by `cadence-ops demo`; delete it freely.\n',
+    );
     // Rotate the simulator's logs at a small size so rotation shows up within minutes.
-    await writeFile(path.join(root, 'cadence-ops.json'), `${JSON.stringify({ logs: { rotateMb: 5 } }, null, 2)}\n`);
+    await writeFile(
+      path.join(root, 'cadence-ops.json'),
+      `${JSON.stringify({ logs: { rotateMb: 5 } }, null, 2)}\n`,
+    );
   }
 
   progress('database');
@@ -392,17 +497,25 @@ export async function buildSite(root: string, opts: BuildSiteOptions = {}): Prom
     models,
     seed,
     now,
-    omitIndexes: opts.omitIndexes ?? ['idx_models_file_size', 'idx_metadata_model_id', 'idx_models_created_date'],
+    omitIndexes: opts.omitIndexes ?? [
+      'idx_models_file_size',
+      'idx_metadata_model_id',
+      'idx_models_created_date',
+    ],
   });
 
   progress('model files');
-  if ((opts.modelFiles ?? 'demo') !== 'none') await writeModels(path.join(root, 'data/models'), opts.modelFiles === 'small' ? 'small' : 'demo');
+  if ((opts.modelFiles ?? 'demo') !== 'none')
+    await writeModels(path.join(root, 'data/models'), opts.modelFiles === 'small' ? 'small' : 'demo');
 
   progress('thumbnails and cache');
   const thumbs = opts.thumbnails ?? 300;
   const r = rng(seed + 3);
   for (let i = 1; i <= thumbs; i++) {
-    await writeFile(path.join(root, `data/thumbnails/${i}.png`), solidPng(32, 32, [Math.floor(r() * 255), Math.floor(r() * 255), Math.floor(r() * 255)]));
+    await writeFile(
+      path.join(root, `data/thumbnails/${i}.png`),
+      solidPng(32, 32, [Math.floor(r() * 255), Math.floor(r() * 255), Math.floor(r() * 255)]),
+    );
   }
   for (let i = 1; i <= 40; i++) {
     const file = path.join(root, `data/cache/mesh_${String(i).padStart(4, '0')}.cache`);

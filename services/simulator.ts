@@ -3,7 +3,7 @@
 // model_loaded and slow-query lines), rotates them as Python's RotatingFileHandler does, commits
 // inserts and updates to the database in WAL mode, and lets its memory creep so a leak shows.
 import { closeSync, existsSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { writeFile, rename as renameAsync } from 'node:fs/promises';
+import { rename as renameAsync, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -103,7 +103,12 @@ export async function runSimulator(opts: SimulatorOptions): Promise<SimulatorSta
   const logs = new Map<LogFile, RotatingLog>(
     LOG_FILES.map((f) => [
       f,
-      new RotatingLog(path.join(opts.logsDir, f), opts.rotateBytes ?? 5 * 1024 * 1024, opts.keepRotated ?? 10, () => stats.rotations++),
+      new RotatingLog(
+        path.join(opts.logsDir, f),
+        opts.rotateBytes ?? 5 * 1024 * 1024,
+        opts.keepRotated ?? 10,
+        () => stats.rotations++,
+      ),
     ]),
   );
   const tmpPid = `${opts.pidFile}.tmp`;
@@ -119,10 +124,22 @@ export async function runSimulator(opts: SimulatorOptions): Promise<SimulatorSta
   );
   const insertMeta = db.prepare('INSERT OR REPLACE INTO metadata (model_id, key, value) VALUES (?, ?, ?)');
   const insertFts = db.prepare('INSERT INTO models_fts (rowid, name, description, tags) VALUES (?, ?, ?, ?)');
-  const touchModel = db.prepare("UPDATE models SET last_loaded = datetime('now'), load_time_ms = ? WHERE id = ?");
+  const touchModel = db.prepare(
+    "UPDATE models SET last_loaded = datetime('now'), load_time_ms = ? WHERE id = ?",
+  );
   const insertTx = db.transaction((id: number) => {
     const name = `simulated import ${id}`;
-    insertModel.run(id, name, `data/models/imports/sim_${id}.stl`, 'stl', 10_000 + Math.floor(r() * 5e6), null, Math.floor(r() * 1e5), Math.floor(r() * 5e4), name);
+    insertModel.run(
+      id,
+      name,
+      `data/models/imports/sim_${id}.stl`,
+      'stl',
+      10_000 + Math.floor(r() * 5e6),
+      null,
+      Math.floor(r() * 1e5),
+      Math.floor(r() * 5e4),
+      name,
+    );
     insertMeta.run(id, 'source', 'simulator');
     insertFts.run(id, name, name, 'simulated');
   });
@@ -160,7 +177,10 @@ export async function runSimulator(opts: SimulatorOptions): Promise<SimulatorSta
         nextHeartbeat = t + 30_000;
       }
       if (!burst && t >= nextBurst) {
-        burst = { template: BURST_TEMPLATES[Math.floor(r() * BURST_TEMPLATES.length)]!, until: t + 8000 + r() * 12_000 };
+        burst = {
+          template: BURST_TEMPLATES[Math.floor(r() * BURST_TEMPLATES.length)]!,
+          until: t + 8000 + r() * 12_000,
+        };
       }
       if (burst) {
         if (r() < 0.4) write(recordOf(burst.template, r, t));

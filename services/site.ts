@@ -66,11 +66,10 @@ export class SiteNotFoundError extends Error {
 }
 
 /** --root DIR, else $CANDY_CADENCE_ROOT, else the current folder if it looks like a site. */
-export function resolveSiteRoot(opts: {
-  flag?: string;
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-}): { root: string; source: RootSource } {
+export function resolveSiteRoot(opts: { flag?: string; env?: NodeJS.ProcessEnv; cwd?: string }): {
+  root: string;
+  source: RootSource;
+} {
   const env = opts.env ?? process.env;
   const check = (dir: string, source: RootSource) => {
     const abs = path.resolve(dir);

@@ -33,9 +33,8 @@ export function ensureSchema(db: StateDb, name: string, steps: string[]): void {
       | { version: number }
       | undefined;
     for (let v = again?.version ?? 0; v < steps.length; v++) db.exec(steps[v]!);
-    db.prepare('INSERT INTO schema_versions (name, version) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET version = excluded.version').run(
-      name,
-      steps.length,
-    );
+    db.prepare(
+      'INSERT INTO schema_versions (name, version) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET version = excluded.version',
+    ).run(name, steps.length);
   }).immediate();
 }

@@ -4,12 +4,13 @@ import { isMainThread } from 'node:worker_threads';
 import chalk from 'chalk';
 import meow, { type AnyFlags } from 'meow';
 import pkg from '../package.json' with { type: 'json' };
-import { ConfigError, loadConfig } from '../services/config.js';
+import { ConfigError } from '../services/config.js';
 import { createFileLogger, LOG_LEVELS, type Logger } from '../services/logger.js';
-import { consoleLogPath, siteStateDbPath } from '../services/paths.js';
-import { resolveSiteRoot, SiteNotFoundError, sitePaths } from '../services/site.js';
+import { consoleLogPath } from '../services/paths.js';
+import { SiteNotFoundError } from '../services/site.js';
 import { findVerb, verbs } from './commands/index.js';
 import { type CommandContext, type SiteContext, UsageError, type VerbSpec } from './commands/types.js';
+import { resolveSiteContext } from './site-context.js';
 
 const GLOBAL_FLAGS = {
   root: { type: 'string' },
@@ -79,7 +80,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const spec = entry ? (await entry.load()).default : undefined;
-  const restArgv = positional ? [...argv.slice(0, positional.index), ...argv.slice(positional.index + 1)] : argv;
+  const restArgv = positional
+    ? [...argv.slice(0, positional.index), ...argv.slice(positional.index + 1)]
+    : argv;
   const cli = meow({
     importMeta: import.meta,
     argv: restArgv,
@@ -102,13 +105,16 @@ export async function main(argv: string[]): Promise<number> {
   if (!color) chalk.level = 0;
 
   const env = process.env;
-  const log: Logger = createFileLogger(consoleLogPath(env), (flags.logLevel as string | undefined) ?? env.CADENCE_OPS_LOG_LEVEL ?? 'info');
+  const log: Logger = createFileLogger(
+    consoleLogPath(env),
+    (flags.logLevel as string | undefined) ?? env.CADENCE_OPS_LOG_LEVEL ?? 'info',
+  );
   let siteCache: SiteContext | null = null;
   const site = (): SiteContext => {
-    if (siteCache) return siteCache;
-    const { root } = resolveSiteRoot({ flag: flags.root as string | undefined, env });
-    const loaded = loadConfig({ siteRoot: root, file: (flags.config as string | undefined) ?? null, env });
-    siteCache = { paths: sitePaths(root, loaded.config), loaded, stateDbPath: siteStateDbPath(root, env) };
+    siteCache ??= resolveSiteContext(
+      { root: flags.root as string | undefined, config: flags.config as string | undefined },
+      env,
+    );
     return siteCache;
   };
   const ctx: CommandContext = {
@@ -150,7 +156,9 @@ if (isMainThread) {
       process.exit(code);
     },
     (err: unknown) => {
-      process.stderr.write(`cadence-ops: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `cadence-ops: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 1;
     },
   );

@@ -3,9 +3,21 @@
 import type { VerbEntry } from './types.js';
 
 export const verbs: VerbEntry[] = [
-  { name: 'demo', summary: 'build the demo site (first use or --fresh), start its simulated application, open the console', load: () => import('./demo.js') },
-  { name: 'simulate', summary: 'run the simulated Candy-Cadence application on a site (logs, database writes, rotation)', load: () => import('./simulate.js') },
-  { name: 'config', summary: 'print the effective configuration, secrets redacted', load: () => import('./config.js') },
+  {
+    name: 'demo',
+    summary: 'build the demo site (first use or --fresh), start its simulated application, open the console',
+    load: () => import('./demo.js'),
+  },
+  {
+    name: 'simulate',
+    summary: 'run the simulated Candy-Cadence application on a site (logs, database writes, rotation)',
+    load: () => import('./simulate.js'),
+  },
+  {
+    name: 'config',
+    summary: 'print the effective configuration, secrets redacted',
+    load: () => import('./config.js'),
+  },
 ];
 
 export function findVerb(name: string): VerbEntry | undefined {

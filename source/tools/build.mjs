@@ -12,7 +12,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const inkPatches = {
   name: 'ink-patches',
   setup(build) {
-    build.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'devtools-stub', namespace: 'stub' }));
+    build.onResolve({ filter: /^react-devtools-core$/ }, () => ({
+      path: 'devtools-stub',
+      namespace: 'stub',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
       contents: 'export default { initialize() {}, connectToDevTools() {} };',
       loader: 'js',
@@ -20,8 +23,12 @@ const inkPatches = {
     build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]log-update\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       const broken = 'ansiEscapes.cursorUp(previousVisible - 1)';
-      if (!source.includes(broken)) throw new Error('ink log-update patch no longer applies: check the ink version');
-      return { contents: source.replace(broken, 'ansiEscapes.cursorUp(previousLines.length - 1)'), loader: 'js' };
+      if (!source.includes(broken))
+        throw new Error('ink log-update patch no longer applies: check the ink version');
+      return {
+        contents: source.replace(broken, 'ansiEscapes.cursorUp(previousLines.length - 1)'),
+        loader: 'js',
+      };
     });
   },
 };

@@ -22,4 +22,5 @@ try {
   builtAt = statSync(bundle).mtimeMs;
 } catch {}
 const sourcesAt = Math.max(...['source', 'screens', 'services'].map((d) => newestSource(path.join(root, d))));
-if (builtAt < sourcesAt) execFileSync(process.execPath, [path.join(root, 'source/tools/build.mjs')], { stdio: 'inherit' });
+if (builtAt < sourcesAt)
+  execFileSync(process.execPath, [path.join(root, 'source/tools/build.mjs')], { stdio: 'inherit' });
