@@ -72,9 +72,12 @@ export function findAppProcess(opts: {
       const pid = Number(entry);
       if (pid === self) continue;
       const cmdline = readCmdline(pid, procRoot);
-      if (!cmdline || !cmdline.includes(opts.pattern)) continue;
-      // Our own tools mention the pattern in their arguments (e.g. `grep candy_cadence`); skip them.
+      if (!cmdline?.includes(opts.pattern)) continue;
+      // Tools that mention the pattern in their arguments (`grep candy_cadence`, another cadence-ops
+      // run with --root .../candy_cadence) are not the application. The simulator rewrites its
+      // command line to "candy_cadence (simulated by cadence-ops)", so it still matches.
       if (/\b(grep|pgrep|tail|less|vi|vim|tmux)\b/.test(cmdline.split(' ')[0] ?? '')) continue;
+      if (cmdline.includes('cadence-ops.js') || /(^|\/)cadence-ops( |$)/.test(cmdline)) continue;
       if (isZombie(pid, procRoot)) continue;
       return { process: { pid, via: 'pattern', cmdline }, stalePidFile };
     }

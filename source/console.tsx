@@ -1,11 +1,140 @@
-// Placeholder while the shell is written.
+// Opens the full-screen console and owns the terminal: the alternate screen on the way in, and on
+// the way out, whatever the reason (q, Ctrl-C, SIGTERM, SIGHUP, a crash), Ink unmounted first,
+// then the main screen and the cursor restored, then the error printed, then child work stopped.
+import { render } from 'ink';
+import { SCREENS } from '../screens/index.js';
+import { isDemoSite } from '../services/site.js';
+import { openStateDb, type StateDb } from '../services/state-db.js';
+import { createStore, ServiceRegistry } from '../services/store.js';
+import { verbs } from './commands/index.js';
 import type { CommandContext, SiteContext } from './commands/types.js';
+import { App, type ShellContext, type TerminalSize } from './shell/app.js';
 
-export async function openConsole(
-  ctx: CommandContext,
-  opts: { site?: SiteContext; demo?: boolean; onExit?: () => Promise<void> } = {},
-): Promise<number> {
-  ctx.stderr.write('console: under construction\n');
-  await opts.onExit?.();
-  return 2;
+const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[2J\x1b[H';
+const LEAVE_ALT_SCREEN = '\x1b[?1049l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+export interface OpenConsoleOptions {
+  site?: SiteContext;
+  demo?: boolean;
+  /** Runs after the terminal is restored (e.g. stop the demo's simulator). */
+  onExit?: () => Promise<void>;
+}
+
+function noTerminalMessage(): string {
+  return (
+    'cadence-ops: the console needs a terminal (stdin and stdout must be a TTY).\n' +
+    `Headless verbs: ${verbs.map((v) => v.name).join(', ')} (cadence-ops --help for each)\n`
+  );
+}
+
+export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions = {}): Promise<number> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    ctx.stderr.write(noTerminalMessage());
+    await opts.onExit?.();
+    return 2;
+  }
+  let site: SiteContext;
+  try {
+    site = opts.site ?? ctx.site();
+  } catch (err) {
+    await opts.onExit?.();
+    throw err;
+  }
+  const stdout = process.stdout;
+  const services = new ServiceRegistry();
+  let stateDb: StateDb | null = null;
+  const context: ShellContext = {
+    site,
+    config: site.loaded.config,
+    readOnly: ctx.readOnly,
+    color: ctx.color,
+    demo: opts.demo ?? isDemoSite(site.paths.root),
+    log: ctx.log,
+    stateDb: () => {
+      stateDb ??= openStateDb(site.stateDbPath);
+      return stateDb;
+    },
+    services,
+  };
+  const size = createStore<TerminalSize>({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+
+  const safeWrite = (text: string) => {
+    try {
+      stdout.write(text);
+    } catch {
+      // The terminal is gone (SIGHUP, SSH dropped): nothing left to restore.
+    }
+  };
+  // A dropped connection makes writes fail with EIO/EPIPE; that must end the console quietly.
+  stdout.on('error', () => void teardown('stdout error'));
+
+  safeWrite(ENTER_ALT_SCREEN);
+  ctx.log.info({ root: site.paths.root, columns: size.get().columns, rows: size.get().rows }, 'console open');
+  const instance = render(<App context={context} screens={SCREENS} size={size} />, {
+    exitOnCtrlC: false,
+    patchConsole: true,
+    incrementalRendering: true,
+    maxFps: 20,
+  });
+
+  const onResize = () => {
+    // After a resize the terminal may have reflowed what was drawn: clear it and redraw in full.
+    safeWrite('\x1b[2J\x1b[H');
+    instance.clear();
+    size.set({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  };
+  stdout.on('resize', onResize);
+
+  let tornDown: Promise<void> | null = null;
+  const teardown = (reason: string, error?: unknown): Promise<void> => {
+    tornDown ??= (async () => {
+      ctx.log.info({ reason }, 'console closing');
+      stdout.off('resize', onResize);
+      try {
+        instance.unmount();
+      } catch {}
+      safeWrite(LEAVE_ALT_SCREEN + SHOW_CURSOR);
+      try {
+        if (process.stdin.isTTY) process.stdin.setRawMode(false);
+      } catch {}
+      if (error) {
+        const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        process.stderr.write(`cadence-ops crashed: ${text}\n`);
+        ctx.log.fatal({ err: error }, 'console crashed');
+      }
+      await services.disposeAll();
+      try {
+        stateDb?.close();
+      } catch {}
+      await opts.onExit?.();
+    })();
+    return tornDown;
+  };
+
+  const signals: Array<[NodeJS.Signals, number]> = [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+    ['SIGINT', 130],
+  ];
+  const handlers = signals.map(([signal, code]) => {
+    const handler = () => void teardown(signal).then(() => process.exit(code));
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  const onCrash = (err: unknown) => void teardown('crash', err).then(() => process.exit(1));
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+
+  try {
+    await instance.waitUntilExit();
+  } catch (err) {
+    await teardown('render error', err);
+    return 1;
+  }
+  await teardown('quit');
+  for (const [signal, handler] of handlers) process.off(signal, handler);
+  process.off('uncaughtException', onCrash);
+  process.off('unhandledRejection', onCrash);
+  return 0;
 }

@@ -1,0 +1,239 @@
+// The console shell: header, tab bar, the active screen, status line and footer; one input router
+// with modes (normal, help, dialog, prompt) so that typing into a field never fires a global key.
+import { TextInput } from '@inkjs/ui';
+import { Box, Text, useApp, useInput } from 'ink';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type {
+  CommandHandler,
+  ConfirmOptions,
+  ConsoleContextValue,
+  ConsoleUi,
+  FlashLevel,
+  PromptOptions,
+  ScreenDefinition,
+  ScreenId,
+} from '../../screens/context.js';
+import { ConsoleContext, KeyRouterContext } from '../../screens/context.js';
+import { useStore } from '../../screens/hooks.js';
+import { appStatusStore } from '../../screens/shared-services.js';
+import type { Store } from '../../services/store.js';
+import { findBinding, GLOBAL, keyName, NAVIGATION } from '../keymap.js';
+import { Dialog } from './dialog.js';
+import { Footer } from './footer.js';
+import { type AlertCounts, Header } from './header.js';
+import { HelpOverlay } from './help.js';
+import { TabBar } from './tabs.js';
+
+export const MIN_COLUMNS = 80;
+export const MIN_ROWS = 24;
+
+export interface TerminalSize {
+  columns: number;
+  rows: number;
+}
+
+export type ShellContext = Omit<ConsoleContextValue, 'ui'>;
+
+export interface AppProps {
+  context: ShellContext;
+  screens: ScreenDefinition[];
+  size: Store<TerminalSize>;
+  initialScreen?: ScreenId;
+  /** Active alert counts for the header, once an alert service exists. */
+  alertCounts?: Store<AlertCounts | null>;
+}
+
+type Mode = 'normal' | 'help' | 'dialog' | 'prompt';
+
+interface Flash {
+  text: string;
+  level: FlashLevel;
+}
+
+const FLASH_COLOR: Record<FlashLevel, string> = {
+  info: 'cyan',
+  success: 'green',
+  warning: 'yellow',
+  error: 'red',
+};
+
+const noAlerts: Store<AlertCounts | null> = {
+  get: () => null,
+  set() {},
+  subscribe: () => () => {},
+};
+
+export function App({ context, screens, size, initialScreen = 'overview', alertCounts }: AppProps) {
+  const { exit } = useApp();
+  const { columns, rows } = useStore(size);
+  const [active, setActive] = useState<ScreenId>(initialScreen);
+  const [helpOpen, setHelpOpen] = useState(false);
+  const [dialog, setDialog] = useState<{ options: ConfirmOptions; resolve: (ok: boolean) => void } | null>(
+    null,
+  );
+  const [prompt, setPrompt] = useState<{
+    options: PromptOptions;
+    resolve: (value: string | null) => void;
+  } | null>(null);
+  const [flash, setFlash] = useState<Flash | null>(null);
+  const screenHandler = useRef<CommandHandler | null>(null);
+  const flashTimer = useRef<NodeJS.Timeout | null>(null);
+
+  const mode: Mode = dialog ? 'dialog' : prompt ? 'prompt' : helpOpen ? 'help' : 'normal';
+  const screen = screens.find((s) => s.id === active) ?? screens[0]!;
+
+  const showFlash = useCallback((text: string, level: FlashLevel = 'info') => {
+    if (flashTimer.current) clearTimeout(flashTimer.current);
+    setFlash({ text, level });
+    flashTimer.current = setTimeout(() => setFlash(null), level === 'error' ? 8000 : 4000);
+  }, []);
+  useEffect(() => () => void (flashTimer.current && clearTimeout(flashTimer.current)), []);
+
+  const ui = useMemo<ConsoleUi>(
+    () => ({
+      confirm: (options) =>
+        new Promise<boolean>((resolve) => {
+          setDialog({ options, resolve });
+        }),
+      prompt: (options) =>
+        new Promise<string | null>((resolve) => {
+          setPrompt({ options, resolve });
+        }),
+      flash: showFlash,
+      show: (id) => {
+        setHelpOpen(false);
+        setActive(id);
+      },
+    }),
+    [showFlash],
+  );
+  const value = useMemo<ConsoleContextValue>(() => ({ ...context, ui }), [context, ui]);
+  const router = useMemo(
+    () => ({
+      setScreenHandler: (handler: CommandHandler | null) => {
+        screenHandler.current = handler;
+      },
+    }),
+    [],
+  );
+
+  const switchBy = (delta: number) => {
+    const i = screens.findIndex((s) => s.id === active);
+    setActive(screens[(i + delta + screens.length) % screens.length]!.id);
+  };
+
+  useInput((input, key) => {
+    const name = keyName(input, key);
+    if (name === 'ctrl+c') {
+      exit();
+      return;
+    }
+    if (mode === 'dialog') return; // the dialog reads its own keys
+    if (mode === 'prompt') {
+      if (name === 'escape' && prompt) {
+        prompt.options.onChange?.('');
+        prompt.resolve(null);
+        setPrompt(null);
+      }
+      return; // the text field reads everything else
+    }
+    if (mode === 'help') {
+      if (['escape', '?', 'q', 'enter'].includes(name)) setHelpOpen(false);
+      return;
+    }
+    const binding = findBinding(screen.bindings, name) ?? findBinding(NAVIGATION, name);
+    if (binding) {
+      if (binding.changes && context.readOnly) {
+        showFlash(`read-only mode: "${binding.label}" is disabled`, 'warning');
+        return;
+      }
+      if (screenHandler.current?.(binding.command)) return;
+    }
+    const target = screens.find((s) => s.key === name);
+    if (target) {
+      setActive(target.id);
+      return;
+    }
+    const global = findBinding(GLOBAL, name);
+    if (!global) return;
+    if (global.command === 'quit') exit();
+    else if (global.command === 'help') setHelpOpen(true);
+    else if (global.command === 'next-screen') switchBy(1);
+    else if (global.command === 'previous-screen') switchBy(-1);
+  });
+
+  const app = useStore(appStatusStore(value));
+  const alerts = useStore(alertCounts ?? noAlerts);
+
+  // Ink takes a frame as tall as the terminal down its clear-and-redraw path on every render
+  // (INK-NOTES.md), so the frame is one line shorter than the terminal.
+  const frameHeight = Math.max(1, rows - 1);
+  if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
+    return (
+      <Box width={columns} height={frameHeight} alignItems="center" justifyContent="center">
+        <Text color="yellow" wrap="truncate">
+          terminal too small ({columns}x{rows}): needs {MIN_COLUMNS}x{MIN_ROWS}
+        </Text>
+      </Box>
+    );
+  }
+  const bodyHeight = frameHeight - 4;
+  const Screen = screen.Component;
+  return (
+    <ConsoleContext.Provider value={value}>
+      <KeyRouterContext.Provider value={router}>
+        <Box flexDirection="column" width={columns} height={frameHeight}>
+          <Header
+            width={columns}
+            root={context.site.paths.root}
+            demo={context.demo}
+            app={app}
+            alerts={alerts}
+            readOnly={context.readOnly}
+          />
+          <TabBar screens={screens} active={screen.id} width={columns} />
+          <Box height={bodyHeight} width={columns} flexDirection="column" overflow="hidden">
+            <Screen key={screen.id} width={columns} height={bodyHeight} />
+            {helpOpen ? (
+              <HelpOverlay screen={screen} readOnly={context.readOnly} width={columns} height={bodyHeight} />
+            ) : null}
+            {dialog ? (
+              <Dialog
+                options={dialog.options}
+                width={columns}
+                height={bodyHeight}
+                onAnswer={(ok) => {
+                  dialog.resolve(ok);
+                  setDialog(null);
+                }}
+              />
+            ) : null}
+          </Box>
+          <Box width={columns} height={1}>
+            {prompt ? (
+              <Box>
+                <Text color="cyan">{prompt.options.label} </Text>
+                <TextInput
+                  defaultValue={prompt.options.initial}
+                  placeholder={prompt.options.placeholder}
+                  onChange={prompt.options.onChange}
+                  onSubmit={(text) => {
+                    prompt.resolve(text);
+                    setPrompt(null);
+                  }}
+                />
+              </Box>
+            ) : flash ? (
+              <Text color={FLASH_COLOR[flash.level]} wrap="truncate">
+                {flash.text}
+              </Text>
+            ) : (
+              <Text> </Text>
+            )}
+          </Box>
+          <Footer bindings={screen.bindings} readOnly={context.readOnly} width={columns} mode={mode} />
+        </Box>
+      </KeyRouterContext.Provider>
+    </ConsoleContext.Provider>
+  );
+}

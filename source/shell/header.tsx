@@ -1,0 +1,103 @@
+// The top line: product, DEMO mark, site, host, application up/down, alerts, clock.
+import os from 'node:os';
+import { Box, Text } from 'ink';
+import { memo, useEffect, useState } from 'react';
+import { displayWidth, truncateStart } from '../../screens/components/text.js';
+import { type AppStatus, formatDuration } from '../../services/app-status.js';
+
+export interface AlertCounts {
+  critical: number;
+  warning: number;
+}
+
+function Clock() {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    // Schedule each tick just after the next second boundary, so the clock never skips a digit.
+    let timer: NodeJS.Timeout;
+    const schedule = () => {
+      timer = setTimeout(
+        () => {
+          setNow(new Date());
+          schedule();
+        },
+        1005 - (Date.now() % 1000),
+      );
+    };
+    schedule();
+    return () => clearTimeout(timer);
+  }, []);
+  return <Text>{now.toTimeString().slice(0, 8)}</Text>;
+}
+
+export const Header = memo(function Header({
+  width,
+  root,
+  demo,
+  app,
+  alerts,
+  readOnly,
+}: {
+  width: number;
+  root: string;
+  demo: boolean;
+  app: AppStatus;
+  alerts: AlertCounts | null;
+  readOnly: boolean;
+}) {
+  const host = os.hostname();
+  const appText = app.up
+    ? `app ● up ${app.uptimeSeconds !== null ? formatDuration(app.uptimeSeconds) : ''}`.trimEnd()
+    : 'app ✖ down';
+  const alertText = alerts ? `alerts ✖${alerts.critical} ▲${alerts.warning}` : '';
+  const fixed = [
+    'cadence-ops',
+    demo ? ' DEMO ' : '',
+    readOnly ? 'READ-ONLY' : '',
+    host,
+    appText,
+    alertText,
+    '00:00:00',
+  ]
+    .filter(Boolean)
+    .reduce((s, part) => s + displayWidth(part) + 2, 0);
+  const siteWidth = Math.max(8, width - fixed - 2);
+  const home = os.homedir();
+  const shownRoot = root.startsWith(`${home}/`) ? `~${root.slice(home.length)}` : root;
+  return (
+    <Box width={width} justifyContent="space-between">
+      <Text wrap="truncate">
+        <Text bold color="cyan">
+          cadence-ops
+        </Text>
+        {demo ? (
+          <Text>
+            {'  '}
+            <Text inverse color="magenta">
+              {' DEMO '}
+            </Text>
+          </Text>
+        ) : null}
+        {readOnly ? <Text color="yellow">{'  READ-ONLY'}</Text> : null}
+        {'  '}
+        {truncateStart(shownRoot, siteWidth)}
+        {'  '}
+        <Text dimColor>{host}</Text>
+        {'  '}
+        <Text color={app.up ? 'green' : 'red'} bold={!app.up}>
+          {appText}
+        </Text>
+        {alerts ? (
+          <Text>
+            {'  alerts '}
+            <Text color={alerts.critical ? 'red' : undefined} bold={alerts.critical > 0}>
+              ✖{alerts.critical}
+            </Text>{' '}
+            <Text color={alerts.warning ? 'yellow' : undefined}>▲{alerts.warning}</Text>
+          </Text>
+        ) : null}
+      </Text>
+      <Clock />
+    </Box>
+  );
+});

@@ -1,0 +1,32 @@
+import { Box, Text } from 'ink';
+import { memo } from 'react';
+import type { ScreenDefinition, ScreenId } from '../../screens/context.js';
+
+export const TabBar = memo(function TabBar({
+  screens,
+  active,
+  width,
+}: {
+  screens: ScreenDefinition[];
+  active: ScreenId;
+  width: number;
+}) {
+  return (
+    <Box width={width}>
+      <Text wrap="truncate">
+        {screens.map((s) =>
+          s.id === active ? (
+            <Text key={s.id} inverse bold>
+              {` ${s.key} ${s.title} `}
+            </Text>
+          ) : (
+            <Text key={s.id}>
+              {' '}
+              <Text color="cyan">{s.key}</Text> {s.title}{' '}
+            </Text>
+          ),
+        )}
+      </Text>
+    </Box>
+  );
+});
