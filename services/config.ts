@@ -220,7 +220,7 @@ export function defaultConfig(): Config {
 }
 
 function validate(raw: unknown, source: string): void {
-  const result = configSchema.safeParse(raw);
+  const result = configSchema.safeParse(raw, { reportInput: true });
   if (result.success) return;
   const issue = result.error.issues[0]!;
   const key = issue.path.map(String).join('.');

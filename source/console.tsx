@@ -29,17 +29,17 @@ function noTerminalMessage(): string {
 }
 
 export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions = {}): Promise<number> {
-  if (!process.stdin.isTTY || !process.stdout.isTTY) {
-    ctx.stderr.write(noTerminalMessage());
-    await opts.onExit?.();
-    return 2;
-  }
   let site: SiteContext;
   try {
     site = opts.site ?? ctx.site();
   } catch (err) {
     await opts.onExit?.();
     throw err;
+  }
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    ctx.stderr.write(noTerminalMessage());
+    await opts.onExit?.();
+    return 2;
   }
   const stdout = process.stdout;
   const services = new ServiceRegistry();
@@ -125,6 +125,14 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
   const onCrash = (err: unknown) => void teardown('crash', err).then(() => process.exit(1));
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
+
+  // A test hook: proves that a crash still gives the terminal back (test/e2e-shell.test.ts).
+  const crashAfter = Number(ctx.env.CADENCE_OPS_TEST_CRASH_AFTER_MS);
+  if (crashAfter > 0) {
+    setTimeout(() => {
+      throw new Error('test crash requested by CADENCE_OPS_TEST_CRASH_AFTER_MS');
+    }, crashAfter);
+  }
 
   try {
     await instance.waitUntilExit();
