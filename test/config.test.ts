@@ -9,7 +9,10 @@ const dirs: string[] = [];
 function siteWith(config: unknown | string): string {
   const dir = tempDir();
   dirs.push(dir);
-  writeFileSync(path.join(dir, 'cadence-ops.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  writeFileSync(
+    path.join(dir, 'cadence-ops.json'),
+    typeof config === 'string' ? config : JSON.stringify(config),
+  );
   return dir;
 }
 afterAll(() => {
@@ -39,7 +42,13 @@ describe('configuration', () => {
     expect(c.thresholds.benchRegressionPercent).toBe(110);
     expect(c.logs.rotateMb).toBe(100);
     expect(c.logs.keepRotated).toBe(10);
-    expect(c.backups.retention).toEqual({ databaseDays: 30, fullWeeks: 4, configurationWeeks: 12, userDataDays: 30, logsDays: 7 });
+    expect(c.backups.retention).toEqual({
+      databaseDays: 30,
+      fullWeeks: 4,
+      configurationWeeks: 12,
+      userDataDays: 30,
+      logsDays: 7,
+    });
     expect(c.metrics.listen).toBe('127.0.0.1:9464');
   });
 
@@ -69,12 +78,17 @@ describe('configuration', () => {
   it('reports invalid JSON and a missing --config file', () => {
     const root = siteWith('{ "logs": ');
     expect(errorOf(() => loadConfig({ siteRoot: root, env: {} })).message).toContain('not valid JSON');
-    expect(errorOf(() => loadConfig({ siteRoot: root, file: path.join(root, 'nope.json'), env: {} })).message).toContain('file not found');
+    expect(
+      errorOf(() => loadConfig({ siteRoot: root, file: path.join(root, 'nope.json'), env: {} })).message,
+    ).toContain('file not found');
   });
 
   it('applies CADENCE_OPS__section__key overrides and validates them, naming the variable', () => {
     const root = siteWith({});
-    const { config, envOverrides } = loadConfig({ siteRoot: root, env: { CADENCE_OPS__thresholds__errorsPerHour: '10' } });
+    const { config, envOverrides } = loadConfig({
+      siteRoot: root,
+      env: { CADENCE_OPS__thresholds__errorsPerHour: '10' },
+    });
     expect(config.thresholds.errorsPerHour).toBe(10);
     expect(envOverrides).toEqual(['CADENCE_OPS__thresholds__errorsPerHour']);
     const err = errorOf(() => loadConfig({ siteRoot: root, env: { CADENCE_OPS__logs__format: 'xml' } }));
@@ -83,7 +97,11 @@ describe('configuration', () => {
   });
 
   it('redacts the webhook URL and headers', () => {
-    const root = siteWith({ alerts: { webhook: { url: 'https://hooks.example.com/T000/secret', headers: { Authorization: 'Bearer x' } } } });
+    const root = siteWith({
+      alerts: {
+        webhook: { url: 'https://hooks.example.com/T000/secret', headers: { Authorization: 'Bearer x' } },
+      },
+    });
     const redacted = JSON.stringify(redactConfig(loadConfig({ siteRoot: root, env: {} }).config));
     expect(redacted).not.toContain('secret');
     expect(redacted).not.toContain('Bearer');

@@ -14,7 +14,22 @@ describe('demo site builder', () => {
   afterAll(() => site.cleanup());
 
   it('lays out a site as SITE.md describes', () => {
-    for (const p of ['config.json', 'settings.json', '.env', 'requirements.txt', 'pyinstaller.spec', 'data/candy_cadence.db', 'data/models', 'data/thumbnails', 'data/cache', 'resources/themes', 'logs', 'backups', 'temp', '.cadence-ops-demo']) {
+    for (const p of [
+      'config.json',
+      'settings.json',
+      '.env',
+      'requirements.txt',
+      'pyinstaller.spec',
+      'data/candy_cadence.db',
+      'data/models',
+      'data/thumbnails',
+      'data/cache',
+      'resources/themes',
+      'logs',
+      'backups',
+      'temp',
+      '.cadence-ops-demo',
+    ]) {
       expect(existsSync(path.join(site.root, p)), p).toBe(true);
     }
     expect(statSync(path.join(site.root, '.env')).mode & 0o077).toBe(0);
@@ -29,15 +44,25 @@ describe('demo site builder', () => {
     expect(count('SELECT count(*) AS n FROM metadata')).toBe(2500);
     expect(count('SELECT count(*) AS n FROM tags')).toBe(20);
     expect(count("SELECT count(*) AS n FROM models_fts WHERE models_fts MATCH 'gear'")).toBeGreaterThan(0);
-    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%'").all() as Array<{ name: string }>).map((r) => r.name);
+    const indexes = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%'").all() as Array<{
+        name: string;
+      }>
+    ).map((r) => r.name);
     expect(indexes).toEqual(['idx_models_name']);
     db.close();
   });
 
   it('writes model files of every format and the malformed ones', () => {
     const models = readdirSync(path.join(site.root, 'data/models'));
-    for (const ext of ['.stl', '.obj', '.3mf', '.step']) expect(models.some((m) => m.endsWith(ext)), ext).toBe(true);
-    const stl = readFileSync(path.join(site.root, 'data/models', models.find((m) => m.endsWith('_binary.stl'))!));
+    for (const ext of ['.stl', '.obj', '.3mf', '.step'])
+      expect(
+        models.some((m) => m.endsWith(ext)),
+        ext,
+      ).toBe(true);
+    const stl = readFileSync(
+      path.join(site.root, 'data/models', models.find((m) => m.endsWith('_binary.stl'))!),
+    );
     expect(stl.length).toBe(84 + stl.readUInt32LE(80) * 50);
     expect(readdirSync(path.join(site.root, 'data/models/broken')).sort()).toEqual([
       'broken_container.3mf',
@@ -53,7 +78,9 @@ describe('demo site builder', () => {
     const png = readFileSync(path.join(site.root, 'data/thumbnails/1.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     const weekAgo = Date.now() - 7 * 86400_000;
-    const cache = readdirSync(path.join(site.root, 'data/cache')).map((f) => statSync(path.join(site.root, 'data/cache', f)).mtimeMs);
+    const cache = readdirSync(path.join(site.root, 'data/cache')).map(
+      (f) => statSync(path.join(site.root, 'data/cache', f)).mtimeMs,
+    );
     expect(cache.filter((t) => t < weekAgo).length).toBeGreaterThan(5);
     expect(cache.filter((t) => t >= weekAgo).length).toBeGreaterThan(5);
   });
@@ -87,7 +114,10 @@ describe('demo site builder', () => {
     });
     expect(broken.length).toBe(1);
     const entries: string[] = [];
-    await tar.t({ file: path.join(site.root, 'backups', full[0]!), onReadEntry: (e) => void entries.push(e.path) });
+    await tar.t({
+      file: path.join(site.root, 'backups', full[0]!),
+      onReadEntry: (e) => void entries.push(e.path),
+    });
     const top = full[0]!.replace('.tar.gz', '');
     expect(entries).toContain(`${top}/backup_manifest.json`);
     expect(entries).toContain(`${top}/database/candy_cadence.db`);

@@ -27,7 +27,13 @@ describe.runIf(hasTmux() || process.env.CI)('end to end under tmux', () => {
     import('node:fs').then((fs) => fs.rmSync(home, { recursive: true, force: true }));
   });
 
-  function start(name: string, columns: number, rows: number, args = 'demo', extraEnv: NodeJS.ProcessEnv = {}): TmuxSession {
+  function start(
+    name: string,
+    columns: number,
+    rows: number,
+    args = 'demo',
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): TmuxSession {
     const tmux = new TmuxSession(name, tempDir('cadence-tmux-'));
     const command = `clear; echo SHELL-BEFORE; ${process.execPath} ${cliEntryPath()} ${args}; echo "EXITED $?"; sleep 600`;
     tmux.start(command, columns, rows, { ...env, ...extraEnv });
@@ -47,7 +53,8 @@ describe.runIf(hasTmux() || process.env.CI)('end to end under tmux', () => {
       try {
         const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
         const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-        if (cmdline.startsWith('cadence-ops') && environ.includes(`CADENCE_E2E_MARK=${mark}`)) return Number(entry);
+        if (cmdline.startsWith('cadence-ops') && environ.includes(`CADENCE_E2E_MARK=${mark}`))
+          return Number(entry);
       } catch {}
     }
     throw new Error(`no console marked ${mark}`);
@@ -74,7 +81,11 @@ describe.runIf(hasTmux() || process.env.CI)('end to end under tmux', () => {
     it(`at ${columns}x${rows}: every tab, help, quit; the terminal comes back and the simulator stops`, async () => {
       const tmux = start(`tabs${columns}`, columns, rows);
       try {
-        let pane = await tmux.waitFor((p) => p.includes('1 Overview') && p.includes('app ● up'), 15_000, 'the console with the app up');
+        let pane = await tmux.waitFor(
+          (p) => p.includes('1 Overview') && p.includes('app ● up'),
+          15_000,
+          'the console with the app up',
+        );
         expect(pane).toContain('DEMO');
         expect(pane.trimEnd().split('\n').at(-1)).toContain('q quit');
         const pid = await simulatorPid();
@@ -107,7 +118,11 @@ describe.runIf(hasTmux() || process.env.CI)('end to end under tmux', () => {
       tmux.resize(70, 20);
       await tmux.waitFor((p) => p.includes('terminal too small (70x20): needs 80x24'), 5000, 'too small');
       tmux.resize(90, 26);
-      const pane = await tmux.waitFor((p) => p.includes('1 Overview') && !p.includes('too small'), 5000, 'back');
+      const pane = await tmux.waitFor(
+        (p) => p.includes('1 Overview') && !p.includes('too small'),
+        5000,
+        'back',
+      );
       const lines = pane.split('\n');
       // Exactly one header and one tab bar: nothing stale left behind by the redraw.
       expect(lines.filter((l) => l.includes('1 Overview')).length).toBe(1);

@@ -19,10 +19,18 @@ function probeScreen(events: string[]): ScreenDefinition {
       events.push(command);
       if (command === 'wipe') ui.flash('wiped');
       if (command === 'ask') void ui.prompt({ label: 'name:' }).then((v) => events.push(`prompt=${v}`));
-      if (command === 'confirm') void ui.confirm({ title: 'Delete it?', body: ['It goes.'] }).then((ok) => events.push(`confirm=${ok}`));
+      if (command === 'confirm')
+        void ui
+          .confirm({ title: 'Delete it?', body: ['It goes.'] })
+          .then((ok) => events.push(`confirm=${ok}`));
       if (command === 'typed') {
         void ui
-          .confirm({ title: 'Restore?', body: ['Replaces the site.'], danger: true, typeToConfirm: 'full_backup_1' })
+          .confirm({
+            title: 'Restore?',
+            body: ['Replaces the site.'],
+            danger: true,
+            typeToConfirm: 'full_backup_1',
+          })
           .then((ok) => events.push(`typed=${ok}`));
       }
       return command !== 'down';
@@ -137,7 +145,14 @@ describe('console shell', () => {
     await shell.press('n');
     await shell.press('c', 'y');
     await shell.press('c', KEYS.escape);
-    expect(events).toEqual(['confirm', 'confirm=false', 'confirm', 'confirm=true', 'confirm', 'confirm=false']);
+    expect(events).toEqual([
+      'confirm',
+      'confirm=false',
+      'confirm',
+      'confirm=true',
+      'confirm',
+      'confirm=false',
+    ]);
     events.length = 0;
     frame = await shell.press('t');
     expect(frame).toContain('Type full_backup_1 to confirm');

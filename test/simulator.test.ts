@@ -9,11 +9,15 @@ import { makeTempSite, type TempSite, tempDir } from './helpers/temp-site.js';
 
 // SITE.md: `%(asctime)s - %(name)s - %(levelname)s - %(message)s` with a ,mmm suffix; lines that do
 // not start with a timestamp continue the previous record (tracebacks).
-const RECORD = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) - ([\w.]+) - (DEBUG|INFO|WARNING|ERROR|CRITICAL) - (.+)$/;
-const CONTINUATION = /^(Traceback \(most recent call last\):|  File ".+", line \d+, in \w+|    .+|\w+(\.\w+)*Error: .+)$/;
+const RECORD =
+  /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) - ([\w.]+) - (DEBUG|INFO|WARNING|ERROR|CRITICAL) - (.+)$/;
+const CONTINUATION =
+  /^(Traceback \(most recent call last\):| {2}File ".+", line \d+, in \w+| {4}.+|\w+(\.\w+)*Error: .+)$/;
 
 function linesOf(logsDir: string, base: string): string[] {
-  const files = readdirSync(logsDir).filter((f) => f === base || /^\d+$/.test(f.slice(base.length + 1)) && f.startsWith(`${base}.`));
+  const files = readdirSync(logsDir).filter(
+    (f) => f === base || (/^\d+$/.test(f.slice(base.length + 1)) && f.startsWith(`${base}.`)),
+  );
   return files.flatMap((f) => readFileSync(path.join(logsDir, f), 'utf8').split('\n').filter(Boolean));
 }
 
@@ -85,7 +89,9 @@ describe('simulated application', () => {
   it('the simulate verb writes a pid file and stops cleanly on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');
     const { cliEntryPath } = await import('../services/self-exec.js');
-    const child = spawn(process.execPath, [cliEntryPath(), 'simulate', '--root', site.root, '--rate', '50'], { env: site.env });
+    const child = spawn(process.execPath, [cliEntryPath(), 'simulate', '--root', site.root, '--rate', '50'], {
+      env: site.env,
+    });
     const pidFile = path.join(site.root, 'candy_cadence.pid');
     for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
     expect(readFileSync(pidFile, 'utf8').trim()).toBe(String(child.pid));
@@ -116,7 +122,10 @@ describe('RotatingLog', () => {
 describe('simulate verb', () => {
   it('refuses to run without a site', async () => {
     const home = tempDir();
-    const r = await runCli(['simulate'], { cwd: home, env: { ...process.env, CADENCE_OPS_STATE_DIR: home, CANDY_CADENCE_ROOT: '' } });
+    const r = await runCli(['simulate'], {
+      cwd: home,
+      env: { ...process.env, CADENCE_OPS_STATE_DIR: home, CANDY_CADENCE_ROOT: '' },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no Candy-Cadence site here');
   });

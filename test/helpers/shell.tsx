@@ -32,7 +32,14 @@ export const KEYS = {
 export const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
 export function renderShell(
-  opts: { screens?: ScreenDefinition[]; readOnly?: boolean; columns?: number; rows?: number; root?: string; initialScreen?: ScreenId } = {},
+  opts: {
+    screens?: ScreenDefinition[];
+    readOnly?: boolean;
+    columns?: number;
+    rows?: number;
+    root?: string;
+    initialScreen?: ScreenId;
+  } = {},
 ): RenderedShell {
   const home = tempDir();
   const root = opts.root ?? path.join(home, 'site');
@@ -53,7 +60,12 @@ export function renderShell(
   };
   const size = createStore<TerminalSize>({ columns: opts.columns ?? 100, rows: opts.rows ?? 30 });
   const rendered = render(
-    <App context={context} screens={opts.screens ?? SCREENS} size={size} initialScreen={opts.initialScreen} />,
+    <App
+      context={context}
+      screens={opts.screens ?? SCREENS}
+      size={size}
+      initialScreen={opts.initialScreen}
+    />,
   );
   return {
     ...rendered,

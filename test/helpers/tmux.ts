@@ -21,9 +21,27 @@ export class TmuxSession {
 
   /** Starts `command` (a shell string) in a detached session of the given size. */
   start(command: string, columns: number, rows: number, env: NodeJS.ProcessEnv): void {
-    execFileSync('tmux', ['-S', this.socket, '-f', '/dev/null', 'new-session', '-d', '-s', this.name, '-x', String(columns), '-y', String(rows), command], {
-      env,
-    });
+    execFileSync(
+      'tmux',
+      [
+        '-S',
+        this.socket,
+        '-f',
+        '/dev/null',
+        'new-session',
+        '-d',
+        '-s',
+        this.name,
+        '-x',
+        String(columns),
+        '-y',
+        String(rows),
+        command,
+      ],
+      {
+        env,
+      },
+    );
   }
 
   send(...keys: string[]): void {
@@ -39,7 +57,11 @@ export class TmuxSession {
   }
 
   /** Polls the pane until `predicate` holds; returns the pane text, or throws with the last pane. */
-  async waitFor(predicate: (pane: string) => boolean, timeoutMs = 10_000, what = 'condition'): Promise<string> {
+  async waitFor(
+    predicate: (pane: string) => boolean,
+    timeoutMs = 10_000,
+    what = 'condition',
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let pane = '';
     while (Date.now() < deadline) {
