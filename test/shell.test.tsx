@@ -12,31 +12,33 @@ afterEach(async () => {
 });
 
 /** A screen with one changing action, one prompt and two confirmations, recording what happened. */
-function probeScreen(events: string[]): ScreenDefinition {
-  function Probe() {
-    const { ui } = useConsole();
-    useCommands((command) => {
-      events.push(command);
-      if (command === 'wipe') ui.flash('wiped');
-      if (command === 'ask') void ui.prompt({ label: 'name:' }).then((v) => events.push(`prompt=${v}`));
-      if (command === 'confirm')
-        void ui
-          .confirm({ title: 'Delete it?', body: ['It goes.'] })
-          .then((ok) => events.push(`confirm=${ok}`));
-      if (command === 'typed') {
-        void ui
-          .confirm({
-            title: 'Restore?',
-            body: ['Replaces the site.'],
-            danger: true,
-            typeToConfirm: 'full_backup_1',
-          })
-          .then((ok) => events.push(`typed=${ok}`));
-      }
-      return command !== 'down';
-    });
-    return <Text>probe screen body</Text>;
-  }
+const events: string[] = [];
+
+function Probe() {
+  const { ui } = useConsole();
+  useCommands((command) => {
+    events.push(command);
+    if (command === 'wipe') ui.flash('wiped');
+    if (command === 'ask') void ui.prompt({ label: 'name:' }).then((v) => events.push(`prompt=${v}`));
+    if (command === 'confirm')
+      void ui.confirm({ title: 'Delete it?', body: ['It goes.'] }).then((ok) => events.push(`confirm=${ok}`));
+    if (command === 'typed') {
+      void ui
+        .confirm({
+          title: 'Restore?',
+          body: ['Replaces the site.'],
+          danger: true,
+          typeToConfirm: 'full_backup_1',
+        })
+        .then((ok) => events.push(`typed=${ok}`));
+    }
+    return command !== 'down';
+  });
+  return <Text>probe screen body</Text>;
+}
+
+function probeScreen(): ScreenDefinition {
+  events.length = 0;
   return {
     id: 'bench',
     key: '6',
@@ -100,16 +102,14 @@ describe('console shell', () => {
   });
 
   it('hands screen keys to the active screen and falls through to navigation', async () => {
-    const events: string[] = [];
-    shell = renderShell({ screens: [...SCREENS.slice(0, 5), probeScreen(events)] });
+    shell = renderShell({ screens: [...SCREENS.slice(0, 5), probeScreen()] });
     await shell.press('6', 'w', KEYS.up, 'j');
     expect(events).toEqual(['wipe', 'up', 'down']);
     expect(shell.lastFrame()).toContain('wiped');
   });
 
   it('read-only mode hides changing actions from the footer and refuses them', async () => {
-    const events: string[] = [];
-    shell = renderShell({ readOnly: true, screens: [...SCREENS.slice(0, 5), probeScreen(events)] });
+    shell = renderShell({ readOnly: true, screens: [...SCREENS.slice(0, 5), probeScreen()] });
     let frame = await shell.press('6');
     expect(frame).not.toContain('w wipe');
     expect(frame).toContain('a ask');
@@ -121,8 +121,7 @@ describe('console shell', () => {
   });
 
   it('a prompt takes every key, so typing q or a digit never quits or switches', async () => {
-    const events: string[] = [];
-    shell = renderShell({ screens: [...SCREENS.slice(0, 5), probeScreen(events)] });
+    shell = renderShell({ screens: [...SCREENS.slice(0, 5), probeScreen()] });
     await shell.press('6', 'a');
     await shell.press('q', '2', '?');
     const frame = await shell.press(KEYS.enter);
@@ -131,15 +130,13 @@ describe('console shell', () => {
   });
 
   it('Esc cancels a prompt', async () => {
-    const events: string[] = [];
-    shell = renderShell({ screens: [...SCREENS.slice(0, 5), probeScreen(events)] });
+    shell = renderShell({ screens: [...SCREENS.slice(0, 5), probeScreen()] });
     await shell.press('6', 'a', 'x', KEYS.escape);
     expect(events).toEqual(['ask', 'prompt=null']);
   });
 
   it('confirmations answer y, n and Esc, and type-to-confirm needs the exact name', async () => {
-    const events: string[] = [];
-    shell = renderShell({ screens: [...SCREENS.slice(0, 5), probeScreen(events)] });
+    shell = renderShell({ screens: [...SCREENS.slice(0, 5), probeScreen()] });
     let frame = await shell.press('6', 'c');
     expect(frame).toContain('Delete it?');
     await shell.press('n');
