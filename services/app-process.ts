@@ -1,7 +1,9 @@
 // Finds the running Candy-Cadence process: the pid file first (checked against /proc, so a stale
 // file is reported, not trusted), then a command-line pattern over /proc/*/cmdline. Reads /proc
 // directly: no process is spawned, each lookup costs well under a millisecond on a quiet host.
-import { readdirSync, readFileSync } from 'node:fs';
+// A pid file older than the process it names is stale too: the application died and its pid was
+// reused by something that started after the file was written.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 export interface AppProcess {
   pid: number;
@@ -56,7 +58,9 @@ export function findAppProcess(opts: {
         if (cmdline === null || isZombie(pid, procRoot)) {
           stalePidFile = { pid, reason: `pid file names ${pid}, which is not running` };
         } else {
-          return { process: { pid, via: 'pid file', cmdline }, stalePidFile: null };
+          const reused = pidReusedAfter(opts.pidFile, pid, procRoot);
+          if (reused) stalePidFile = { pid, reason: reused };
+          else return { process: { pid, via: 'pid file', cmdline }, stalePidFile: null };
         }
       }
     }
@@ -83,6 +87,34 @@ export function findAppProcess(opts: {
     }
   }
   return { process: null, stalePidFile };
+}
+
+/** Epoch ms when a process started, from its start ticks and the boot time in /proc/stat. */
+export function processStartedAt(pid: number, procRoot = '/proc', clockTicks = 100): number | null {
+  try {
+    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'latin1');
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = /^btime (\d+)$/m.exec(readFileSync(`${procRoot}/stat`, 'latin1'));
+    if (!btime || !Number.isFinite(startTicks)) return null;
+    return Number(btime[1]) * 1000 + (startTicks * 1000) / clockTicks;
+  } catch {
+    return null;
+  }
+}
+
+/** The reason the pid file cannot be about `pid` (the process started after the file was written), or null. */
+function pidReusedAfter(pidFile: string, pid: number, procRoot: string): string | null {
+  let written: number;
+  try {
+    written = statSync(pidFile).mtimeMs;
+  } catch {
+    return null;
+  }
+  const started = processStartedAt(pid, procRoot);
+  // Two seconds of slack: btime is whole seconds and clocks drift.
+  if (started === null || started <= written + 2000) return null;
+  const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+  return `pid file names ${pid}, but that process started at ${iso(started)}, after the file was written (${iso(written)}): the pid was reused`;
 }
 
 /** Seconds since the process started, from /proc/<pid>/stat field 22 and /proc/uptime. */
