@@ -1,12 +1,44 @@
 // Services more than one screen (and the shell's header) read, created once per console.
+import { type AlertCounts, AlertService } from '../services/alerts.js';
 import { type AppStatus, watchAppStatus } from '../services/app-status.js';
-import type { Store } from '../services/store.js';
+import { createStore, type Store } from '../services/store.js';
 import type { ConsoleContextValue } from './context.js';
 
-export function appStatusStore(ctx: ConsoleContextValue): Store<AppStatus> {
+export function appStatusStore(
+  ctx: Pick<ConsoleContextValue, 'services' | 'site' | 'config'>,
+): Store<AppStatus> {
   return ctx.services.get(
     'app-status',
     () => watchAppStatus({ pidFile: ctx.site.paths.pidFile, pattern: ctx.config.app.processPattern }),
     (w) => w.stop(),
   ).store;
+}
+
+export interface SharedAlerts {
+  service: AlertService;
+  /** Active alert counts, kept current from this console's raises and other processes' (polled). */
+  counts: Store<AlertCounts>;
+}
+
+/** The console's alert service: every screen raises through it, the header shows its counts. */
+export function sharedAlerts(
+  ctx: Pick<ConsoleContextValue, 'services' | 'stateDb' | 'config'>,
+): SharedAlerts {
+  return ctx.services.get(
+    'alerts',
+    () => {
+      const service = new AlertService(ctx.stateDb(), { cooldownSeconds: ctx.config.alerts.cooldownSeconds });
+      const counts = createStore(service.counts());
+      const unsubscribe = service.subscribe(() => counts.set(service.counts()));
+      // Another console or a cron run may raise or clear alerts in the same state database.
+      const timer = setInterval(() => service.poll(), 2000);
+      timer.unref();
+      const stop = () => {
+        clearInterval(timer);
+        unsubscribe();
+      };
+      return { service, counts, stop };
+    },
+    (shared) => shared.stop(),
+  );
 }

@@ -15,12 +15,12 @@ import type {
 } from '../../screens/context.js';
 import { ConsoleContext, KeyRouterContext } from '../../screens/context.js';
 import { useStore } from '../../screens/hooks.js';
-import { appStatusStore } from '../../screens/shared-services.js';
+import { appStatusStore, sharedAlerts } from '../../screens/shared-services.js';
 import type { Store } from '../../services/store.js';
 import { findBinding, GLOBAL, keyName, NAVIGATION } from '../keymap.js';
 import { Dialog } from './dialog.js';
 import { Footer } from './footer.js';
-import { type AlertCounts, Header } from './header.js';
+import { Header } from './header.js';
 import { HelpOverlay } from './help.js';
 import { TabBar } from './tabs.js';
 
@@ -39,8 +39,6 @@ export interface AppProps {
   screens: ScreenDefinition[];
   size: Store<TerminalSize>;
   initialScreen?: ScreenId;
-  /** Active alert counts for the header, once an alert service exists. */
-  alertCounts?: Store<AlertCounts | null>;
 }
 
 type Mode = 'normal' | 'help' | 'dialog' | 'prompt';
@@ -57,13 +55,7 @@ const FLASH_COLOR: Record<FlashLevel, string> = {
   error: 'red',
 };
 
-const noAlerts: Store<AlertCounts | null> = {
-  get: () => null,
-  set() {},
-  subscribe: () => () => {},
-};
-
-export function App({ context, screens, size, initialScreen = 'overview', alertCounts }: AppProps) {
+export function App({ context, screens, size, initialScreen = 'overview' }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useStore(size);
   const [active, setActive] = useState<ScreenId>(initialScreen);
@@ -163,7 +155,7 @@ export function App({ context, screens, size, initialScreen = 'overview', alertC
   });
 
   const app = useStore(appStatusStore(value));
-  const alerts = useStore(alertCounts ?? noAlerts);
+  const alerts = useStore(sharedAlerts(value).counts);
 
   // Ink takes a frame as tall as the terminal down its clear-and-redraw path on every render
   // (INK-NOTES.md), so the frame is one line shorter than the terminal.

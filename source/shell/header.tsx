@@ -5,10 +5,7 @@ import { memo, useEffect, useState } from 'react';
 import { displayWidth, truncateStart } from '../../screens/components/text.js';
 import { type AppStatus, formatDuration } from '../../services/app-status.js';
 
-export interface AlertCounts {
-  critical: number;
-  warning: number;
-}
+type AlertCounts = Pick<import('../../services/alerts.js').AlertCounts, 'critical' | 'warning'>;
 
 function Clock() {
   const [now, setNow] = useState(() => new Date());
@@ -42,14 +39,14 @@ export const Header = memo(function Header({
   root: string;
   demo: boolean;
   app: AppStatus;
-  alerts: AlertCounts | null;
+  alerts: AlertCounts;
   readOnly: boolean;
 }) {
   const host = os.hostname();
   const appText = app.up
     ? `app ● up ${app.uptimeSeconds !== null ? formatDuration(app.uptimeSeconds) : ''}`.trimEnd()
     : 'app ✖ down';
-  const alertText = alerts ? `alerts ✖${alerts.critical} ▲${alerts.warning}` : '';
+  const alertText = `alerts ✖${alerts.critical} ▲${alerts.warning}`;
   const fixed = [
     'cadence-ops',
     demo ? ' DEMO ' : '',
@@ -87,15 +84,11 @@ export const Header = memo(function Header({
         <Text color={app.up ? 'green' : 'red'} bold={!app.up}>
           {appText}
         </Text>
-        {alerts ? (
-          <Text>
-            {'  alerts '}
-            <Text color={alerts.critical ? 'red' : undefined} bold={alerts.critical > 0}>
-              ✖{alerts.critical}
-            </Text>{' '}
-            <Text color={alerts.warning ? 'yellow' : undefined}>▲{alerts.warning}</Text>
-          </Text>
-        ) : null}
+        {'  alerts '}
+        <Text color={alerts.critical ? 'red' : undefined} bold={alerts.critical > 0}>
+          ✖{alerts.critical}
+        </Text>{' '}
+        <Text color={alerts.warning ? 'yellow' : undefined}>▲{alerts.warning}</Text>
       </Text>
       <Clock />
     </Box>
