@@ -112,6 +112,16 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** Database tools (screen 5, `db` verbs). */
+  database: z
+    .strictObject({
+      busyTimeoutMs: z.number().int().min(0).max(600_000).default(5000),
+      busyRetries: z.number().int().min(0).max(20).default(2),
+      checkMaxErrors: z.number().int().min(1).max(100_000).default(100),
+      sqlRowLimit: z.number().int().min(1).max(1_000_000).default(500),
+      sqlTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
+    })
+    .prefault({}),
   cache: z.strictObject({ staleDays: z.number().int().min(1).default(7) }).prefault({}),
   alerts: z
     .strictObject({

@@ -6,7 +6,9 @@ import { cliEntryPath } from './self-exec.js';
 type Post = (message: unknown) => void;
 export type WorkerTaskModule = { run(input: unknown, post: Post): Promise<unknown> | unknown };
 
-const tasks: Record<string, () => Promise<WorkerTaskModule>> = {};
+const tasks: Record<string, () => Promise<WorkerTaskModule>> = {
+  db: () => import('./db-tasks.js'),
+};
 
 export async function runWorker(): Promise<void> {
   const { task, input } = workerData as { task: string; input: unknown };

@@ -14,6 +14,12 @@ export const verbs: VerbEntry[] = [
     load: () => import('./simulate.js'),
   },
   {
+    name: 'db',
+    summary:
+      'the site database: info, check, analyze, optimize, vacuum, reindex, checkpoint, slow-queries, sql',
+    load: () => import('./db.js'),
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration, secrets redacted',
     load: () => import('./config.js'),
