@@ -57,6 +57,10 @@ export const configSchema = z.strictObject({
         .min(1)
         .max(24 * 60)
         .default(60),
+      /** Samples in the least-squares trend of each metric (thresholds.trendSlope per sample). */
+      trendSamples: z.number().int().min(3).max(3600).default(60),
+      /** Length of one "reading" of the application's RSS for leak detection (averaged). */
+      leakReadingSeconds: z.number().int().min(1).max(3600).default(60),
     })
     .prefault({}),
   thresholds: z
