@@ -20,6 +20,12 @@ export const verbs: VerbEntry[] = [
     load: () => import('./db.js'),
   },
   {
+    name: 'resources',
+    summary:
+      'one snapshot of host and application resources with thresholds, trends and leak check (--watch SECONDS)',
+    load: () => import('./resources.js'),
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration, secrets redacted',
     load: () => import('./config.js'),
