@@ -26,6 +26,12 @@ export const verbs: VerbEntry[] = [
     load: () => import('./resources.js'),
   },
   {
+    name: 'logs',
+    summary:
+      'analyze log files (clusters, error rates, timeline), follow them live across rotation, rotate them',
+    load: () => import('./logs.js'),
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration, secrets redacted',
     load: () => import('./config.js'),
