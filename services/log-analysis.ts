@@ -29,8 +29,10 @@ import {
 
 export interface AnalysisInput {
   path: string;
-  /** Name shown and recorded in clusters (e.g. `error.log`, or the rotated file's name). */
+  /** Name shown in the file list (e.g. `error.log.1`). */
   name: string;
+  /** The log it belongs to, recorded in clusters (e.g. `error.log` for `error.20261122.log.gz`). */
+  base?: string;
   compressed?: boolean;
 }
 
@@ -191,7 +193,8 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
   };
   const levelCounts = new Float64Array(6);
   const hours = new Map<number, Float64Array>(); // hour index → [records, warnings, errors, critical]
-  const frequent = new Map<string, { type: string; message: string; count: number; lastSeen: number }>();
+  // (cluster, error type) → count; turned into the procedures' error keys at the end.
+  const frequent = new Map<string, { cluster: number; type: string; count: number; lastSeen: number }>();
   const critical = new Map<
     string,
     { count: number; firstSeen: number; lastSeen: number; clusters: Set<number> }
@@ -224,14 +227,13 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
     const rank = p.level ? LEVEL_RANK[p.level] : -1;
     if (rank >= 3) {
       const type = errorTypeOf(exception, code, p.message);
-      const key = `${type}:${p.message.slice(0, 50)}`;
+      const key = `${c.id}|${type}`;
       const t = p.time ?? now;
       const f = frequent.get(key);
       if (f) {
         f.count++;
         if (t > f.lastSeen) f.lastSeen = t;
-      } else if (frequent.size < 50_000)
-        frequent.set(key, { type, message: p.message.slice(0, 50), count: 1, lastSeen: t });
+      } else if (frequent.size < 50_000) frequent.set(key, { cluster: c.id, type, count: 1, lastSeen: t });
       if (exception && CRITICAL_EXCEPTIONS.has(exception)) {
         const e = critical.get(exception);
         if (e) {
@@ -249,8 +251,10 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
     const summary: FileSummary = { path: input.path, name: input.name, bytes: 0, lines: 0, records: 0 };
     files.push(summary);
     let size = 0;
+    let fileMtime = now;
     try {
       const st = statSync(input.path);
+      fileMtime = st.mtimeMs;
       if (!st.isFile()) throw new Error('not a regular file');
       size = st.size;
       if (since !== null && st.mtimeMs < since) {
@@ -278,6 +282,8 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
     }
 
     let lastHour = -1;
+    // A record without a time of its own (raw format, garbage) is placed at the time of the one before.
+    let lastTime = fileMtime;
     let lastBucket: Float64Array | null = null;
     /**
      * Counts a record head. Returns true when the record is to be clustered: the caller then calls
@@ -300,7 +306,7 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
           totals.duplicates++;
           skipRecord = true;
           const c = miner.get(seen);
-          if (c) miner.noteFile(c, input.name);
+          if (c) miner.noteFile(c, input.base ?? input.name);
           return false;
         }
         dedupe.set(dupKey, 0);
@@ -341,13 +347,14 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
       sample: () => string,
       key: number,
     ) => {
+      if (time !== null) lastTime = time;
       pending = {
         level,
-        time,
+        time: time ?? lastTime,
         message,
         first: sample,
         exceptionLine: null,
-        file: input.name,
+        file: input.base ?? input.name,
         line: lineNo,
         record: recordNo++,
         dedupeKey: key,
@@ -423,7 +430,7 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
           }
         }
       }
-      if (fast && !(c0 >= 48 && c0 <= 57) && c0 !== 0 && c0 < 128) {
+      if (fast && !(c0 >= 48 && c0 <= 57) && (c0 >= 32 || c0 === 9) && c0 < 128) {
         // Cannot be a head in the timestamp formats: a continuation line (traceback).
         lineNo++;
         totals.continuationLines++;
@@ -543,10 +550,7 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
       percent: (errorCount / recordsInWindow) * 100,
       kpiPercent: opts.thresholds.errorRatePercent,
     },
-    frequentErrors: [...frequent.entries()]
-      .filter(([, v]) => v.count >= opts.thresholds.errorRepeat)
-      .sort((a, b) => b[1].count - a[1].count)
-      .map(([key, v]) => ({ key, ...v })),
+    frequentErrors: frequentErrors(frequent, miner, opts.thresholds.errorRepeat),
     criticalExceptions: [...critical.entries()]
       .sort((a, b) => b[1].count - a[1].count)
       .map(([type, v]) => ({
@@ -559,7 +563,7 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
     newClusters: clusterList
       .filter(
         (c) =>
-          c.firstSeen >= windowStart && c.firstSeen <= now && (c.level === null || LEVEL_RANK[c.level] >= 2),
+          c.firstSeen >= windowStart && c.firstSeen <= now && c.level !== null && LEVEL_RANK[c.level] >= 2,
       )
       .sort((a, b) => b.firstSeen - a.firstSeen)
       .map((c) => ({
@@ -594,6 +598,34 @@ function peekLines(input: AnalysisInput): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The procedures' error key is the error type and the first 50 characters of the message. Here the
+ * message's variable parts are masked first (the cluster's template), so the same error about
+ * another file counts as the same error.
+ */
+function frequentErrors(
+  counts: Map<string, { cluster: number; type: string; count: number; lastSeen: number }>,
+  miner: TemplateMiner,
+  repeat: number,
+): AnalysisReport['frequentErrors'] {
+  const byKey = new Map<
+    string,
+    { key: string; type: string; message: string; count: number; lastSeen: number }
+  >();
+  for (const v of counts.values()) {
+    const c = miner.get(v.cluster);
+    if (!c) continue;
+    const message = templateOf(c).slice(0, 50);
+    const key = `${v.type}:${message}`;
+    const e = byKey.get(key);
+    if (e) {
+      e.count += v.count;
+      e.lastSeen = Math.max(e.lastSeen, v.lastSeen);
+    } else byKey.set(key, { key, type: v.type, message, count: v.count, lastSeen: v.lastSeen });
+  }
+  return [...byKey.values()].filter((e) => e.count >= repeat).sort((a, b) => b.count - a.count);
 }
 
 function detectParserOf(sample: string[]): LineParser {

@@ -1,0 +1,245 @@
+import { execFile } from 'node:child_process';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LogTailer, type TailRecord } from '../services/log-tail.js';
+
+const run = promisify(execFile);
+const writer = path.join(import.meta.dirname, 'helpers/log-writer.mjs');
+const dirs: string[] = [];
+const tailers: LogTailer[] = [];
+
+function tmp(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'cadence-tail-'));
+  dirs.push(d);
+  return d;
+}
+
+afterEach(async () => {
+  for (const t of tailers.splice(0)) await t.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function startTailer(opts: Partial<ConstructorParameters<typeof LogTailer>[0]> & { logsDir?: string }) {
+  const records: TailRecord[] = [];
+  const warnings: string[] = [];
+  const t = new LogTailer({
+    backstopMs: 200,
+    detachedGraceMs: 300,
+    ...opts,
+    onRecord: (r) => records.push(r),
+    onWarning: (w) => warnings.push(w),
+  });
+  tailers.push(t);
+  await t.start();
+  return { t, records, warnings };
+}
+
+/** Waits until no record has arrived for `quietMs`. */
+async function settle(records: unknown[], quietMs = 600, maxMs = 15_000): Promise<void> {
+  const start = Date.now();
+  let last = records.length;
+  let lastChange = Date.now();
+  while (Date.now() - start < maxMs) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (records.length !== last) {
+      last = records.length;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange >= quietMs) return;
+  }
+}
+
+const lineNumbers = (records: TailRecord[]) =>
+  records.filter((r) => r.message.startsWith('line ')).map((r) => Number(r.message.split(' ')[1]));
+
+const ts = '2026-11-23 08:00:00,000';
+
+describe('LogTailer follows rotation while a writer appends (separate process)', () => {
+  for (const scheme of ['rename', 'maintenance', 'copytruncate', 'recreate'] as const) {
+    it(`${scheme}: every line exactly once, in order`, async () => {
+      const dir = tmp();
+      const file = path.join(dir, 'candy_cadence.log');
+      writeFileSync(file, `${ts} - writer - INFO - before start\n`);
+      const { t, records, warnings } = await startTailer({ logsDir: dir });
+      const lines = 4000;
+      const { stdout } = await run(process.execPath, [
+        writer,
+        JSON.stringify({ file, scheme, lines, rotateEvery: 450, perTick: 8, tracebackEvery: 97 }),
+      ]);
+      const summary = JSON.parse(stdout) as { written: number; rotations: number };
+      expect(summary.rotations).toBeGreaterThanOrEqual(8);
+      await settle(records);
+      const got = lineNumbers(records);
+      // exact line-count equality, no repeats, no gaps, in order
+      expect(got.length).toBe(lines);
+      expect(got).toEqual(Array.from({ length: lines }, (_, i) => i + 1));
+      expect(records.some((r) => r.message === 'before start')).toBe(false); // started at the end
+      // tracebacks stay attached to their record
+      const failed = records.filter((r) => r.message.endsWith('failed'));
+      expect(failed.length).toBe(Math.floor(lines / 97));
+      for (const r of failed) {
+        const n = r.message.split(' ')[1];
+        expect(r.continuation).toEqual([
+          'Traceback (most recent call last):',
+          `  File "w.py", line ${n}, in run`,
+          `ValueError: bad ${n}`,
+        ]);
+        expect(r.exception).toBe('ValueError');
+      }
+      expect(records.filter((r) => r.continuationOf).length).toBe(0);
+      if (scheme === 'copytruncate') expect(t.stats.truncations).toBeGreaterThanOrEqual(8);
+      else expect(t.stats.rotations).toBeGreaterThanOrEqual(8);
+      expect(t.stats.unrecoveredTruncations).toBe(0);
+      expect(warnings).toEqual([]);
+    });
+  }
+});
+
+describe('LogTailer edge cases', () => {
+  it('recovers lines written just before a copytruncate from the gzipped copy', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'error.log');
+    writeFileSync(file, '');
+    const { t, records } = await startTailer({ logsDir: dir });
+    appendFileSync(file, `${ts} - w - ERROR - line 1\n${ts} - w - ERROR - line 2\n`);
+    await settle(records, 300);
+    expect(lineNumbers(records)).toEqual([1, 2]);
+    // No event-loop turn between these steps: the tailer cannot read lines 3 and 4 from the live file.
+    appendFileSync(file, `${ts} - w - ERROR - line 3\n${ts} - w - ERROR - line 4\n`);
+    writeFileSync(path.join(dir, 'error.20261123.log.gz'), gzipSync(readFileSync(file)));
+    truncateSync(file, 0);
+    appendFileSync(file, `${ts} - w - ERROR - line 5\n`);
+    t.poll();
+    await settle(records, 300);
+    expect(lineNumbers(records)).toEqual([1, 2, 3, 4, 5]);
+    expect(t.stats.truncations).toBe(1);
+    expect(t.stats.recoveredBytes).toBeGreaterThan(0);
+  });
+
+  it('notices a copytruncate even when the file has regrown past the old position, and counts an unrecoverable one', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'parser.log');
+    writeFileSync(file, '');
+    const { t, records, warnings } = await startTailer({ logsDir: dir });
+    appendFileSync(file, `${ts} - w - INFO - line 1\n`);
+    await settle(records, 300);
+    // truncate with no copy anywhere, then refill beyond the old size before the tailer looks
+    appendFileSync(file, `${ts} - w - INFO - line 2\n`);
+    truncateSync(file, 0);
+    appendFileSync(file, `${ts} - w - INFO - line 3 with a longer text than before\n`);
+    t.poll();
+    await settle(records, 300);
+    expect(lineNumbers(records)).toEqual([1, 3]);
+    expect(t.stats.unrecoveredTruncations).toBe(1);
+    expect(warnings.join('\n')).toMatch(/could not be recovered/);
+  });
+
+  it('keeps a partial line until its newline arrives; CRLF; invalid UTF-8; binary garbage; huge lines cut and counted', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'candy_cadence.log');
+    writeFileSync(file, '');
+    const { t, records } = await startTailer({ logsDir: dir, maxLineBytes: 1024 });
+    appendFileSync(file, `${ts} - a - INFO - hal`);
+    await settle(records, 300);
+    expect(records.length).toBe(0);
+    appendFileSync(file, 'f done\r\n');
+    await settle(records, 300);
+    expect(records.map((r) => r.message)).toEqual(['half done']);
+    appendFileSync(
+      file,
+      Buffer.concat([Buffer.from(`${ts} - a - WARNING - bad \xff\xfe bytes\n`, 'latin1')]),
+    );
+    appendFileSync(file, Buffer.from([0, 1, 2, 3, 0, 0, 0xff, 0x1b, 0x5b, 0x32, 0x4a, 0, 5, 6, 10]));
+    const huge = `${ts} - a - ERROR - ${'x'.repeat(3 * 1024 * 1024)}\n`;
+    appendFileSync(file, huge);
+    appendFileSync(file, `${ts} - a - INFO - after\n`);
+    await settle(records, 400);
+    const [, bad, garbage, big, after] = records;
+    expect(bad!.message).toBe('bad \ufffd\ufffd bytes');
+    expect(garbage!.binary).toBe(true);
+    expect(garbage!.message).not.toMatch(/\x1b/); // cannot drive the terminal
+    expect(big!.level).toBe('ERROR');
+    expect(big!.truncatedBytes).toBe(huge.length - 1);
+    expect(big!.message.length).toBeLessThan(1100);
+    expect(after!.message).toBe('after');
+    expect(t.stats.truncatedLines).toBe(1);
+    expect(t.stats.binaryLines).toBe(1);
+  });
+
+  it('follows a file deleted and recreated, and a new log file appearing', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'database.log');
+    writeFileSync(file, '');
+    const { records } = await startTailer({ logsDir: dir });
+    appendFileSync(file, `${ts} - d - INFO - line 1\n`);
+    await settle(records, 300);
+    unlinkSync(file);
+    writeFileSync(file, `${ts} - d - INFO - line 2\n`);
+    writeFileSync(path.join(dir, 'plugin.log'), `${ts} - p - INFO - line 3\n`);
+    // a rotated copy appearing is not a new log to follow
+    writeFileSync(path.join(dir, 'database_20261123_080000.log'), `${ts} - d - INFO - line 99\n`);
+    await settle(records, 500);
+    expect(lineNumbers(records).sort((a, b) => a - b)).toEqual([1, 2, 3]);
+    expect(records.find((r) => r.message === 'line 3')!.file).toBe('plugin.log');
+  });
+
+  it('a renamed file is read to its end even when the new file appears first', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'candy_cadence.log');
+    writeFileSync(file, '');
+    const { t, records } = await startTailer({ logsDir: dir });
+    appendFileSync(file, `${ts} - a - INFO - line 1\n`);
+    await settle(records, 300);
+    // rename, new file written, then more appended to the renamed file (writer had not reopened)
+    renameSync(file, `${file}.1`);
+    appendFileSync(`${file}.1`, `${ts} - a - INFO - line 2\n`);
+    writeFileSync(file, `${ts} - a - INFO - line 4\n`);
+    appendFileSync(`${file}.1`, `${ts} - a - INFO - line 3\n`);
+    t.poll();
+    await settle(records, 600);
+    expect(lineNumbers(records).sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('backfills the last N lines, and continuation lines that arrive late point at their record', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'error.log');
+    writeFileSync(
+      file,
+      Array.from({ length: 50 }, (_, i) => `${ts} - e - INFO - line ${i + 1}`).join('\n') + '\n',
+    );
+    const { records } = await startTailer({ logsDir: dir, backfillLines: 5 });
+    await settle(records, 300);
+    expect(lineNumbers(records)).toEqual([46, 47, 48, 49, 50]);
+    appendFileSync(file, `${ts} - e - ERROR - boom\n`);
+    await settle(records, 300);
+    appendFileSync(file, 'Traceback (most recent call last):\nKeyError: x\n');
+    await settle(records, 300);
+    const boom = records.find((r) => r.message === 'boom')!;
+    const late = records.at(-1)!;
+    expect(late.continuationOf).toBe(boom.seq);
+    expect(late.continuation).toEqual(['Traceback (most recent call last):', 'KeyError: x']);
+  });
+
+  it('copies made by copyFileSync of a live file are not followed as new logs', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'performance.log');
+    writeFileSync(file, '');
+    const { t } = await startTailer({ logsDir: dir });
+    copyFileSync(file, path.join(dir, 'performance.20261123.log'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(t.files).toEqual(['performance.log']);
+  });
+});
