@@ -354,7 +354,9 @@ function runMeasure(input: Extract<DbTaskInput, { op: 'measure' }>, post: Post):
   try {
     post({ phase: 'copying the database' });
     let t = performance.now();
-    const src = openReadOnly(input.file);
+    preflightDatabaseFile(input.file);
+    // Read-only, but not query_only: VACUUM INTO writes only the copy.
+    const src = new Database(input.file, { readonly: true, fileMustExist: true });
     try {
       // A consistent snapshot that never blocks the application's writer (BACKUP-NOTES.md).
       src.prepare('VACUUM INTO ?').run(input.copy);

@@ -3,8 +3,15 @@ import { ACTIONS, ActionRefusedError, planAction, runMaintenanceAction } from '.
 import { runDatabaseCheck } from '../../services/db-checks.js';
 import { DbError } from '../../services/db-connection.js';
 import { latestGrowth } from '../../services/db-history.js';
+import { MeasureRefusedError, measureIndex, planIndexMeasurement } from '../../services/db-index-measure.js';
 import { readDbOverview } from '../../services/db-info.js';
-import type { ActionKind, CheckKind } from '../../services/db-tasks.js';
+import {
+  analyzeSlowQueries,
+  defaultSlowQueryFiles,
+  type SlowQueryPattern,
+} from '../../services/db-slow-queries.js';
+import { runPromptSql } from '../../services/db-sql-prompt.js';
+import { type ActionKind, type CheckKind, run as runDbTask } from '../../services/db-tasks.js';
 import { openStateDb } from '../../services/state-db.js';
 import { type CommandContext, printJson, UsageError, type VerbSpec } from './types.js';
 
@@ -43,6 +50,11 @@ function table(rows: string[][], right: number[] = []): string {
 }
 
 function failure(ctx: CommandContext, err: unknown): number {
+  if (err instanceof MeasureRefusedError) {
+    if (ctx.json) printJson(ctx, { ok: false, error: err.message, kind: 'refused', reasons: err.reasons });
+    else ctx.stderr.write(`cadence-ops db: ${err.message}\n`);
+    return 1;
+  }
   if (err instanceof DbError || err instanceof ActionRefusedError) {
     if (ctx.json)
       printJson(ctx, {
@@ -305,6 +317,168 @@ async function action(ctx: CommandContext, kind: ActionKind): Promise<number> {
   }
 }
 
+const fmtMs = (ms: number) =>
+  ms >= 60_000
+    ? `${(ms / 60_000).toFixed(1)} min`
+    : ms >= 1000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${ms.toFixed(0)} ms`;
+const fmtTime = (t: number | null) =>
+  t === null ? '-' : new Date(t).toISOString().replace('T', ' ').slice(0, 19);
+
+/** "24h", "7d", "90m" or an ISO date, to epoch ms. */
+function parseSince(value: string | undefined, now = Date.now()): number | null {
+  if (!value) return null;
+  const m = /^(\d+(?:\.\d+)?)\s*(m|h|d)$/.exec(value.trim());
+  if (m) return now - Number(m[1]) * { m: 60_000, h: 3600_000, d: 86400_000 }[m[2] as 'm' | 'h' | 'd'];
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new UsageError(`--since ${value}: expected e.g. 90m, 24h, 7d or a date`);
+  return t;
+}
+
+export function describeProblems(p: SlowQueryPattern): string[] {
+  const out: string[] = [];
+  for (const t of p.flags?.fullScans ?? []) out.push(`full scan of ${t}`);
+  for (const t of p.flags?.tempBtrees ?? []) out.push(`temporary b-tree for ${t}`);
+  for (const t of p.flags?.automaticIndexes ?? []) out.push(`automatic index: ${t}`);
+  return out;
+}
+
+async function slowQueries(ctx: CommandContext): Promise<number> {
+  const site = ctx.site();
+  const cfg = site.loaded.config;
+  const files = ctx.flags.log ? [String(ctx.flags.log)] : defaultSlowQueryFiles(site.paths.logs);
+  const report = await analyzeSlowQueries({
+    database: site.paths.database,
+    logFiles: files,
+    slowQueryMs: cfg.thresholds.slowQueryMs,
+    frequentSlowQuery: cfg.thresholds.frequentSlowQuery,
+    since: parseSince(ctx.flags.since as string | undefined),
+    limit: Number(ctx.flags.limit ?? 50),
+  });
+  const measureId = ctx.flags.measure as string | undefined;
+  if (measureId) {
+    const p = report.patterns.find((x) => x.id === measureId || x.id.startsWith(measureId));
+    if (!p) throw new UsageError(`no slow-query pattern ${measureId}; run db slow-queries to see the ids`);
+    const createIndex = (ctx.flags.index as string | undefined) ?? p.advice[0]?.createIndex;
+    if (!createIndex)
+      throw new UsageError(`pattern ${p.id} has no index recommendation; pass --index "CREATE INDEX ..."`);
+    const timed = (ctx.flags.sql as string | undefined) ?? p.plannedSql;
+    if (!timed)
+      throw new UsageError(`pattern ${p.id} could not be planned: ${p.planError ?? 'unknown'}; pass --sql`);
+    const plan = planIndexMeasurement({
+      database: site.paths.database,
+      tempDir: site.paths.temp,
+      sql: timed,
+      createIndex,
+      readOnly: ctx.readOnly,
+    });
+    if (!ctx.json) {
+      ctx.stderr.write(
+        `measure ${createIndex}\n  on a copy of the database in ${site.paths.temp} (${fmtBytes(plan.databaseBytes)}), timing:\n  ${timed}\n`,
+      );
+      if (p.repair?.changed && !ctx.flags.sql)
+        ctx.stderr.write('  (a repaired statement: the log cut it at 100 characters)\n');
+    }
+    const confirmed = !plan.refusals.length && (await confirm(ctx, 'Copy the database and measure?'));
+    const state = openStateDb(site.stateDbPath);
+    try {
+      const r = await measureIndex({ plan, confirmed, state });
+      if (ctx.json) printJson(ctx, { ok: true, pattern: p.id, sql: timed, createIndex, ...r });
+      else
+        ctx.stdout.write(
+          `${createIndex}\n  before ${r.beforeMs.toFixed(2)} ms, after ${r.afterMs.toFixed(2)} ms: ${r.speedup.toFixed(1)}x (median of ${r.runs} runs, ${r.rows} rows)\n` +
+            `  index built in ${fmtMs(r.indexBuildMs)}, ${fmtBytes(r.indexBytes)}\n  plan before: ${r.planBefore.join(' | ')}\n  plan after:  ${r.planAfter.join(' | ')}\n` +
+            `  verdict: ${r.speedup >= 1.5 ? 'worth adding for this pattern' : r.speedup >= 0.9 ? 'no real gain for this pattern on this data' : 'SLOWER with the index on this data (the filter matches most rows): do not add it for this pattern'}\n`,
+        );
+      return 0;
+    } finally {
+      state.close();
+    }
+  }
+  if (ctx.json) {
+    printJson(ctx, report);
+    return 0;
+  }
+  const out: string[] = [];
+  out.push(
+    `${report.files.length ? report.files.map((f) => f.slice(site.paths.logs.length + 1) || f).join(', ') : 'no database.log found'}: ` +
+      `${report.records} slow queries in ${report.patterns.length} patterns (slow: over ${report.thresholds.slowQueryMs} ms; frequent: more than ${report.thresholds.frequentSlowQuery} times)`,
+  );
+  for (const e of report.errors) out.push(`  could not read ${e}`);
+  report.patterns.forEach((p, i) => {
+    out.push('');
+    out.push(
+      `#${i + 1} ${p.id}  ${p.count}x  p50 ${fmtMs(p.p50)}  p95 ${fmtMs(p.p95)}  max ${fmtMs(p.max)}  total ${fmtMs(p.totalMs)}${p.frequent ? '  FREQUENT' : ''}`,
+    );
+    out.push(`   seen ${fmtTime(p.firstSeen)} .. ${fmtTime(p.lastSeen)}`);
+    out.push(`   ${p.pattern}${p.truncated ? '  (cut at 100 characters in the log)' : ''}`);
+    if (p.truncated || p.repair?.changed) {
+      out.push(`   planned as${p.repair?.changed ? ' (repaired)' : ''}: ${p.plannedSql ?? '-'}`);
+      for (const n of p.repair?.notes ?? []) out.push(`     - ${n}`);
+    }
+    out.push(`   plan: ${p.plan ? p.plan.join(' | ') : `not available (${p.planError})`}`);
+    const problems = describeProblems(p);
+    out.push(
+      `   wrong: ${problems.length ? problems.join('; ') : p.plan ? 'nothing in the plan: it uses an index, so the time went elsewhere (lock waits, I/O, a busy host)' : '-'}`,
+    );
+    for (const a of p.advice) {
+      out.push(`   fix:  ${a.createIndex}${a.recommendedBySite ? '  (recommended by the procedures)' : ''}`);
+      out.push(`         plan with it: ${a.planWith.join(' | ')}`);
+    }
+    for (const n of p.notes) out.push(`   note: ${n}`);
+  });
+  out.push('');
+  out.push('recommended indexes (SITE.md):');
+  for (const r of report.recommended)
+    out.push(
+      `  ${r.name}: ${r.status === 'covered' ? `covered by ${r.by}` : r.status === 'missing' ? `MISSING: ${r.sql}` : 'present'}`,
+    );
+  if (report.patterns.some((p) => p.advice.length))
+    out.push('', 'measure a fix on a copy of the database: cadence-ops db slow-queries --measure ID');
+  ctx.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+async function sql(ctx: CommandContext): Promise<number> {
+  const text = ctx.args.slice(1).join(' ').trim();
+  if (!text) throw new UsageError('db sql needs a statement, e.g. db sql "SELECT count(*) FROM models"');
+  const site = ctx.site();
+  const cfg = site.loaded.config;
+  const r = await runPromptSql({
+    database: site.paths.database,
+    sql: text,
+    rowLimit: Number(ctx.flags.limit ?? cfg.database.sqlRowLimit),
+    timeoutMs: Number(ctx.flags.timeout ?? cfg.database.sqlTimeoutMs),
+  });
+  if (ctx.json) {
+    printJson(ctx, r);
+    return 0;
+  }
+  const cell = (v: unknown) => (v === null ? 'NULL' : String(v)).replace(/\s+/g, ' ').slice(0, 60);
+  const rows = [r.columns, ...r.rows.map((row) => row.map(cell))];
+  if (r.columns.length) ctx.stdout.write(`${table(rows)}\n`);
+  ctx.stdout.write(
+    `(${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.truncated ? `, stopped at the row limit of ${r.rows.length}` : ''}; ${r.ms.toFixed(1)} ms)\n`,
+  );
+  return 0;
+}
+
+/** Internal: runs one database task for a parent process (the SQL prompt's killable runner). */
+async function childTask(): Promise<number> {
+  const send = (m: unknown) =>
+    new Promise<void>((res) => (process.send ? process.send(m, undefined, {}, () => res()) : res()));
+  if (!process.send) throw new UsageError('db __task is internal');
+  const input = await new Promise<unknown>((res) => process.once('message', res));
+  try {
+    const result = await runDbTask(input, (m) => void send({ type: 'progress', result: m }));
+    await send({ type: 'done', result });
+  } catch (err) {
+    await send({ type: 'error', message: (err as Error).message });
+  }
+  return 0;
+}
+
 const verb: VerbSpec = {
   usage: `Usage
   cadence-ops db info [--fast] [--all]
@@ -314,6 +488,9 @@ const verb: VerbSpec = {
   cadence-ops db vacuum [--yes]
   cadence-ops db reindex [TABLE|INDEX] [--yes]
   cadence-ops db checkpoint [--yes]
+  cadence-ops db slow-queries [--since 24h] [--limit N] [--log FILE]
+  cadence-ops db slow-queries --measure ID [--index "CREATE INDEX ..."] [--sql "SELECT ..."] [--yes]
+  cadence-ops db sql "SELECT ..." [--limit N] [--timeout MS]
 
 The site's SQLite database, read-only unless an action is asked for. Actions show what they will do
 and what to beware of, ask (unless --yes), refuse under --read-only, wait for the application's
@@ -324,6 +501,13 @@ Options
   --yes     run an action without asking
   --fast    info: skip sizes (rows are then estimates from the last ANALYZE)
   --all     info: list FTS5 shadow tables too
+  --since   slow-queries: only records newer than 90m, 24h, 7d or a date
+  --limit   slow-queries: at most N patterns (default 50); sql: at most N rows (database.sqlRowLimit)
+  --log     slow-queries: read this log file instead of the site's database.log and its rotations
+  --measure slow-queries: time the pattern ID on a copy of the database before and after its index
+  --index   slow-queries --measure: the CREATE INDEX to measure (default: the recommendation)
+  --sql     slow-queries --measure: time this complete statement instead of the (repaired) logged one
+  --timeout sql: stop the statement after MS milliseconds (database.sqlTimeoutMs)
 
 Exit codes: 0 ok; 1 problems found (check), action refused or failed, database missing, locked,
 not a database or unreadable; 2 usage error.`,
@@ -331,6 +515,13 @@ not a database or unreadable; 2 usage error.`,
     yes: { type: 'boolean', default: false },
     fast: { type: 'boolean', default: false },
     all: { type: 'boolean', default: false },
+    since: { type: 'string' },
+    limit: { type: 'number' },
+    log: { type: 'string' },
+    measure: { type: 'string' },
+    index: { type: 'string' },
+    sql: { type: 'string' },
+    timeout: { type: 'number' },
   },
   async run(ctx) {
     const sub = ctx.args[0] ?? 'info';
@@ -340,6 +531,12 @@ not a database or unreadable; 2 usage error.`,
           return await info(ctx);
         case 'check':
           return await check(ctx);
+        case 'slow-queries':
+          return await slowQueries(ctx);
+        case 'sql':
+          return await sql(ctx);
+        case '__task':
+          return await childTask();
         case 'analyze':
         case 'optimize':
         case 'vacuum':
