@@ -156,6 +156,7 @@ export const configSchema = z.strictObject({
       warmup: z.number().int().min(0).default(1),
       timeoutSeconds: z.number().positive().default(60),
       memoryCapMb: z.number().int().min(64).default(2048),
+      maxUncompressedMb: z.number().int().min(1).default(2048),
     })
     .prefault({}),
 });

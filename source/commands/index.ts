@@ -32,6 +32,12 @@ export const verbs: VerbEntry[] = [
     load: () => import('./logs.js'),
   },
   {
+    name: 'load',
+    summary:
+      'parse model files in an isolated loader process: format, triangles, box, speed, or the PAR error',
+    load: () => import('./load.js'),
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration, secrets redacted',
     load: () => import('./config.js'),

@@ -1,0 +1,1007 @@
+// 3MF: a zip (OPC package) whose relationships name the root model part, an XML document of
+// resources (objects holding a mesh of vertices and triangles, or components: other objects placed
+// with a transform) and a build (items: objects placed on the build plate with a transform).
+//
+// The model XML is inflated in chunks and scanned as it arrives, so memory holds the mesh, not the
+// (typically 4-8 times larger) XML text. The scanner is written for 3MF, not general XML: it reads
+// the core elements and their attributes, skips the rest, and refuses DOCTYPEs (entity declarations
+// are how XML bombs and external entity attacks work; 3MF forbids DTDs).
+//
+// Two triangle counts: those of the mesh resources (each object once), and those of the built scene
+// (every build item instantiated, components expanded, transforms applied), which is what a printer
+// or a viewer shows. The bounding box is the built scene's.
+import { parseNumber, scan } from './model-text.js';
+import {
+  type BBox,
+  growFloat32,
+  growUint32,
+  type MemoryBudget,
+  ModelError,
+  newFloat32,
+  newUint32,
+  type ParsedModel,
+  type ParseLimits,
+} from './model-types.js';
+import { inflateChunks, inflateSmall, readZipDirectory, type ZipEntry } from './model-zip.js';
+
+const CORE_NS = 'http://schemas.microsoft.com/3dmanufacturing/core/2015/02';
+const PRODUCTION_NS = 'http://schemas.microsoft.com/3dmanufacturing/production/2015/06';
+const MODEL_REL = 'http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel';
+/** Past this many instanced vertices, built-scene boxes come from transformed object boxes. */
+const MAX_EXACT_INSTANCED_VERTICES = 50_000_000;
+const MAX_COMPONENT_DEPTH = 32;
+const CHUNK = 1 << 20;
+const PAD = 64;
+/** Past this many object instances in the built scene, no box is computed. */
+const MAX_INSTANCES = 1_000_000;
+
+/** A 3MF transform "m00 m01 m02 m10 m11 m12 m20 m21 m22 m30 m31 m32": p' = p * M (row vectors). */
+export type Transform = Float64Array;
+
+const IDENTITY: Transform = Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0);
+
+interface Component {
+  objectId: string;
+  path: string | null;
+  transform: Transform;
+}
+
+interface ModelObject {
+  id: string;
+  part: string;
+  type: string;
+  name: string | null;
+  positions: Float32Array | null;
+  vertexCount: number;
+  triangleCount: number;
+  components: Component[];
+}
+
+interface BuildItem {
+  objectId: string;
+  path: string | null;
+  transform: Transform;
+}
+
+/** Multiplies 3MF transforms: the result applies `a` first, then `b`. */
+export function composeTransforms(a: Transform, b: Transform): Transform {
+  const r = new Float64Array(12);
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) {
+      r[i * 3 + j] = a[i * 3]! * b[j]! + a[i * 3 + 1]! * b[3 + j]! + a[i * 3 + 2]! * b[6 + j]!;
+    }
+  }
+  for (let j = 0; j < 3; j++) r[9 + j] = a[9]! * b[j]! + a[10]! * b[3 + j]! + a[11]! * b[6 + j]! + b[9 + j]!;
+  return r;
+}
+
+export function parseTransform(text: string | undefined, where: string): Transform {
+  if (text === undefined) return IDENTITY;
+  const parts = text.trim().split(/\s+/);
+  if (parts.length !== 12)
+    throw new ModelError('PAR004', `${where}: transform needs 12 numbers, has ${parts.length}`);
+  const t = new Float64Array(12);
+  for (let i = 0; i < 12; i++) {
+    const v = Number(parts[i]);
+    if (!Number.isFinite(v))
+      throw new ModelError('PAR005', `${where}: transform value "${parts[i]}" is not a finite number`);
+    t[i] = v;
+  }
+  return t;
+}
+
+/** Attribute values of a tag (for the few, rare elements read in full). */
+function readAttributes(b: Uint8Array, p: number, end: number, into: Map<string, string>): number {
+  for (;;) {
+    while (p < end && isWs(b[p]!)) p++;
+    if (p >= end) return -1;
+    const c = b[p]!;
+    if (c === 47 /* / */ || c === 62 /* > */) return p;
+    const ns = p;
+    while (p < end && b[p] !== 61 && !isWs(b[p]!) && b[p] !== 62 && b[p] !== 47) p++;
+    const name = latin1(b, ns, p);
+    while (p < end && isWs(b[p]!)) p++;
+    if (p >= end) return -1;
+    if (b[p] !== 61) throw new ModelError('PAR004', `XML: attribute ${name} without a value`);
+    p++;
+    while (p < end && isWs(b[p]!)) p++;
+    if (p >= end) return -1;
+    const q = b[p]!;
+    if (q !== 34 && q !== 39) throw new ModelError('PAR004', `XML: attribute ${name} value is not quoted`);
+    const vs = p + 1;
+    p = vs;
+    while (p < end && b[p] !== q) p++;
+    if (p >= end) return -1;
+    into.set(name, decodeEntities(Buffer.from(b.buffer, b.byteOffset + vs, p - vs).toString('utf8')));
+    p++;
+  }
+}
+
+function decodeEntities(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
+    if (e === 'lt') return '<';
+    if (e === 'gt') return '>';
+    if (e === 'amp') return '&';
+    if (e === 'quot') return '"';
+    if (e === 'apos') return "'";
+    const code = e[1] === 'x' ? Number.parseInt(e.slice(2), 16) : Number.parseInt(e.slice(1), 10);
+    return String.fromCodePoint(code);
+  });
+}
+
+const isWs = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+
+function latin1(b: Uint8Array, s: number, e: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
+}
+
+/** Scanner state for one model part, kept across chunks. */
+export class ModelScanner {
+  objects: ModelObject[] = [];
+  items: BuildItem[] = [];
+  metadata: Record<string, string> = {};
+  unit = 'millimeter';
+  sawModel = false;
+  closedModel = false;
+  /** Element prefix ("" for the default namespace) of the core namespace; null until <model>. */
+  corePrefix: string | null = null;
+  productionPrefix = 'p';
+  ignored = new Map<string, number>();
+  // Context.
+  inResources = false;
+  inBuild = false;
+  current: ModelObject | null = null;
+  inMesh = false;
+  inVertices = false;
+  inTriangles = false;
+  inComponents = false;
+  positions: Float32Array;
+  indices: Uint32Array;
+  w = 0;
+  ti = 0;
+  pendingMetadata: string | null = null;
+  degenerate = 0;
+
+  constructor(
+    readonly part: string,
+    readonly budget: MemoryBudget,
+    expectedBytes: number,
+  ) {
+    // ~45 bytes of XML per vertex and ~40 per triangle; grown as needed.
+    this.positions = newFloat32(
+      Math.max(3072, Math.min(Math.ceil(expectedBytes / 90) * 3, 1 << 24)),
+      budget,
+      'vertex buffer',
+    );
+    this.indices = newUint32(
+      Math.max(3072, Math.min(Math.ceil(expectedBytes / 80) * 3, 1 << 24)),
+      budget,
+      'index buffer',
+    );
+  }
+
+  fail(code: 'PAR004' | 'PAR005', what: string): never {
+    throw new ModelError(code, `${this.part}: ${what}`);
+  }
+
+  /** Scans complete markup in b[0..end); returns the offset of the first byte not consumed. */
+  scan(b: Uint8Array, end: number, final: boolean): number {
+    let p = 0;
+    let positions = this.positions;
+    let indices = this.indices;
+    let w = this.w;
+    let ti = this.ti;
+    try {
+      for (;;) {
+        // Text between tags is not needed (metadata text is read with its start tag).
+        while (p < end && b[p] !== 60) p++;
+        if (p >= end) return end;
+        const start = p;
+        const c1 = p + 1 < end ? b[p + 1]! : -1;
+        if (c1 < 0) return start;
+        // Hot path: <vertex .../> and <triangle .../> of the default-namespace core, attributes
+        // written as name="value" (anything else falls back to the general attribute reader).
+        if (c1 === 118 && this.inVertices && b[p + 6] === 120 && b[p + 2] === 101 && isWs(b[p + 7] ?? 0)) {
+          let x = Number.NaN;
+          let y = Number.NaN;
+          let z = Number.NaN;
+          p += 7;
+          let ok = true;
+          for (;;) {
+            let c = b[p]!;
+            while (c === 32 || c === 10 || c === 13 || c === 9) c = b[++p]!;
+            if (p >= end) {
+              ok = false;
+              break;
+            }
+            if (c === 47 || c === 62) break;
+            let name = -1;
+            let q: number;
+            let vs: number;
+            if (b[p + 1] === 61 && ((q = b[p + 2]!) === 34 || q === 39)) {
+              name = c;
+              vs = p + 3;
+            } else {
+              const a = this.attributeValue(b, p, end);
+              if (a < 0) {
+                ok = false;
+                break;
+              }
+              name = this.attrNameLen === 1 ? c : -1;
+              vs = a;
+              q = b[a - 1]!;
+            }
+            if (name === 120 || name === 121 || name === 122) {
+              const v = parseNumber(b, vs, end);
+              let e = scan.end;
+              if (e === vs || b[e] !== q) {
+                // Blanks around the number, or not a number at all.
+                let ve = vs;
+                while (ve < end && b[ve] !== q) ve++;
+                if (ve >= end) {
+                  ok = false;
+                  break;
+                }
+                let s2 = vs;
+                while (s2 < ve && isWs(b[s2]!)) s2++;
+                const v2 = parseNumber(b, s2, ve);
+                e = scan.end;
+                while (e < ve && isWs(b[e]!)) e++;
+                if (scan.end === s2 || e !== ve) this.badNumber(b, vs, ve, 'vertex', w / 3);
+                if (name === 120) x = v2;
+                else if (name === 121) y = v2;
+                else z = v2;
+                p = ve + 1;
+                continue;
+              }
+              if (name === 120) x = v;
+              else if (name === 121) y = v;
+              else z = v;
+              p = e + 1;
+            } else {
+              let ve = vs;
+              while (ve < end && b[ve] !== q) ve++;
+              if (ve >= end) {
+                ok = false;
+                break;
+              }
+              p = ve + 1;
+            }
+          }
+          if (!ok) return start;
+          if (b[p] === 47) {
+            if (p + 1 >= end) return start;
+            p += 2;
+          } else p++;
+          if (Number.isNaN(x) || Number.isNaN(y) || Number.isNaN(z))
+            this.fail('PAR004', `vertex ${w / 3} lacks an x, y or z attribute`);
+          if (!Number.isFinite(x + y + z)) this.fail('PAR005', `vertex ${w / 3} has a non-finite coordinate`);
+          if (w + 3 > positions.length)
+            positions = this.positions = growFloat32(positions, w, 3, this.budget, 'vertex buffer');
+          positions[w] = x;
+          positions[w + 1] = y;
+          positions[w + 2] = z;
+          w += 3;
+          continue;
+        }
+        if (c1 === 116 && this.inTriangles && b[p + 8] === 101 && b[p + 2] === 114 && isWs(b[p + 9] ?? 0)) {
+          let v1 = -1;
+          let v2 = -1;
+          let v3 = -1;
+          p += 9;
+          let ok = true;
+          for (;;) {
+            let c = b[p]!;
+            while (c === 32 || c === 10 || c === 13 || c === 9) c = b[++p]!;
+            if (p >= end) {
+              ok = false;
+              break;
+            }
+            if (c === 47 || c === 62) break;
+            let k = -1;
+            let q: number;
+            let vs: number;
+            if (c === 118 && b[p + 2] === 61 && ((q = b[p + 3]!) === 34 || q === 39)) {
+              k = b[p + 1]!;
+              vs = p + 4;
+            } else {
+              const a = this.attributeValue(b, p, end);
+              if (a < 0) {
+                ok = false;
+                break;
+              }
+              if (this.attrNameLen === 2 && c === 118) k = b[p + 1]!;
+              vs = a;
+              q = b[a - 1]!;
+            }
+            let ve = vs;
+            let n = 0;
+            let d = b[ve]!;
+            while (d >= 48 && d <= 57) {
+              n = n * 10 + (d - 48);
+              d = b[++ve]!;
+            }
+            if (d !== q) {
+              while (ve < end && b[ve] !== q) ve++;
+              if (ve >= end) {
+                ok = false;
+                break;
+              }
+              if (k === 49 || k === 50 || k === 51) {
+                const text = latin1(b, vs, ve).trim();
+                if (!/^\d+$/.test(text))
+                  this.fail(
+                    'PAR004',
+                    `triangle ${ti / 3 - this.triangleBase}: index "${text}" is not a non-negative integer`,
+                  );
+                n = Number(text);
+              }
+            } else if (ve === vs && (k === 49 || k === 50 || k === 51)) {
+              this.fail('PAR004', `triangle ${ti / 3 - this.triangleBase}: empty vertex index`);
+            }
+            if (k === 49) v1 = n;
+            else if (k === 50) v2 = n;
+            else if (k === 51) v3 = n;
+            p = ve + 1;
+          }
+          if (!ok) return start;
+          if (b[p] === 47) {
+            if (p + 1 >= end) return start;
+            p += 2;
+          } else p++;
+          if (v1 < 0 || v2 < 0 || v3 < 0)
+            this.fail('PAR004', `triangle ${ti / 3 - this.triangleBase} lacks a v1, v2 or v3 attribute`);
+          const base = this.vertexBase;
+          const nv = w / 3 - base;
+          if (v1 >= nv || v2 >= nv || v3 >= nv) {
+            this.fail(
+              'PAR005',
+              `object ${this.current?.id}: triangle ${(ti / 3 - this.triangleBase).toLocaleString('en-US')} refers to vertex ${Math.max(v1, v2, v3)}, out of range (${nv.toLocaleString('en-US')} vertices)`,
+            );
+          }
+          if (v1 === v2 || v2 === v3 || v1 === v3) this.degenerate++;
+          if (ti + 3 > indices.length)
+            indices = this.indices = growUint32(indices, ti, 3, this.budget, 'index buffer');
+          indices[ti] = v1 + base;
+          indices[ti + 1] = v2 + base;
+          indices[ti + 2] = v3 + base;
+          ti += 3;
+          continue;
+        }
+        // Everything else: the generic path (rare elements, comments, declarations).
+        this.w = w;
+        this.ti = ti;
+        const next = this.markup(b, start, end, final);
+        positions = this.positions;
+        indices = this.indices;
+        w = this.w;
+        ti = this.ti;
+        if (next < 0) return start;
+        p = next;
+      }
+    } finally {
+      this.w = w;
+      this.ti = ti;
+    }
+  }
+
+  /** First vertex/triangle of the current object in the part-wide buffers. */
+  vertexBase = 0;
+  triangleBase = 0;
+
+  /** Length of the name read by attributeValue. */
+  attrNameLen = 0;
+
+  /** Reads `name = "` at p; returns the offset of the value (after the quote), or -1 if incomplete. */
+  attributeValue(b: Uint8Array, p: number, end: number): number {
+    const ns = p;
+    while (p < end && b[p] !== 61) {
+      if (b[p] === 62 || b[p] === 47)
+        this.fail('PAR004', `attribute without a value near "${latin1(b, ns, p + 1)}"`);
+      p++;
+    }
+    let ne = p;
+    while (ne > ns && isWs(b[ne - 1]!)) ne--;
+    this.attrNameLen = ne - ns;
+    p++;
+    while (p < end && isWs(b[p]!)) p++;
+    if (p >= end) return -1;
+    const q = b[p]!;
+    if (q !== 34 && q !== 39)
+      this.fail('PAR004', `attribute value not quoted near "${latin1(b, ns, p + 1)}"`);
+    return p + 1;
+  }
+
+  badNumber(b: Uint8Array, vs: number, ve: number, what: string, index: number): never {
+    const text = latin1(b, vs, ve);
+    if (/^\s*[+-]?(nan|inf)/i.test(text))
+      this.fail('PAR005', `${what} ${index}: non-finite coordinate "${text}"`);
+    this.fail('PAR004', `${what} ${index}: "${text.slice(0, 30)}" is not a number`);
+  }
+
+  /** Handles one piece of markup at p (b[p] === '<'); returns the offset after it, or -1 if incomplete. */
+  markup(b: Uint8Array, p: number, end: number, final: boolean): number {
+    const c1 = b[p + 1]!;
+    const find = (pattern: string, from: number): number => {
+      const at = Buffer.from(b.buffer, b.byteOffset, end).indexOf(pattern, from, 'latin1');
+      return at < 0 ? -1 : at + pattern.length;
+    };
+    if (c1 === 63 /* ? */) return find('?>', p + 2);
+    if (c1 === 33 /* ! */) {
+      if (b[p + 2] === 45 && b[p + 3] === 45) return find('-->', p + 4);
+      if (b[p + 2] === 91) return find(']]>', p + 3);
+      // <!DOCTYPE ...> or any other declaration: refused.
+      const chunk = latin1(b, p, Math.min(end, p + 4096));
+      if (/<!ENTITY/i.test(chunk)) {
+        this.fail(
+          'PAR004',
+          'XML entity declarations (<!ENTITY) refused: entity expansion and external entities are attacks, and 3MF forbids DTDs',
+        );
+      }
+      if (!final && end - p < 4096) return -1;
+      this.fail('PAR004', `XML declaration "${chunk.slice(0, 20)}" refused: 3MF forbids DTDs`);
+    }
+    if (c1 === 47 /* / */) {
+      const gt = b.indexOf(62, p);
+      if (gt < 0 || gt >= end) return -1;
+      this.endElement(this.localName(latin1(b, p + 2, gt).trim()));
+      return gt + 1;
+    }
+    // Start tag: name, attributes, then "/>" or ">".
+    let q = p + 1;
+    while (q < end && !isWs(b[q]!) && b[q] !== 47 && b[q] !== 62) q++;
+    if (q >= end) return -1;
+    const qname = latin1(b, p + 1, q);
+    const attrs = new Map<string, string>();
+    const at = readAttributes(b, q, end, attrs);
+    if (at < 0) return -1;
+    let selfClosing = false;
+    let after: number;
+    if (b[at] === 47) {
+      if (at + 1 >= end) return -1;
+      if (b[at + 1] !== 62) this.fail('PAR004', `XML: malformed tag <${qname}`);
+      selfClosing = true;
+      after = at + 2;
+    } else after = at + 1;
+    const name = this.startElement(qname, attrs);
+    if (name === 'metadata' && !selfClosing) {
+      // Read the text up to the next tag now, so it is never split across chunks.
+      const lt = b.indexOf(60, after);
+      if (lt < 0 || lt >= end) {
+        if (!final) {
+          this.unwindStart(name);
+          return -1;
+        }
+      } else if (this.pendingMetadata && Object.keys(this.metadata).length < 30) {
+        this.metadata[this.pendingMetadata] = decodeEntities(
+          Buffer.from(b.buffer, b.byteOffset + after, lt - after)
+            .toString('utf8')
+            .trim()
+            .slice(0, 200),
+        );
+      }
+    }
+    if (selfClosing && name !== null) this.endElement(name);
+    return after;
+  }
+
+  /** Local name of a core element, or null for another namespace. */
+  localName(qname: string): string | null {
+    const colon = qname.indexOf(':');
+    const prefix = colon < 0 ? '' : qname.slice(0, colon);
+    const local = colon < 0 ? qname : qname.slice(colon + 1);
+    if (this.corePrefix === null) return prefix === '' ? local : null;
+    return prefix === this.corePrefix ? local : null;
+  }
+
+  /** Metadata start was handled but its text is incomplete: undo, the tag is re-read with more data. */
+  unwindStart(name: string): void {
+    if (name === 'metadata') this.pendingMetadata = null;
+  }
+
+  startElement(qname: string, attrs: Map<string, string>): string | null {
+    if (!this.sawModel) {
+      const colon = qname.indexOf(':');
+      const local = colon < 0 ? qname : qname.slice(colon + 1);
+      if (local !== 'model') this.fail('PAR004', `root element is <${qname}>, expected <model>`);
+      this.sawModel = true;
+      this.corePrefix = colon < 0 ? '' : qname.slice(0, colon);
+      const declared = attrs.get(this.corePrefix ? `xmlns:${this.corePrefix}` : 'xmlns');
+      if (declared !== undefined && declared !== CORE_NS) this.ignored.set(`namespace ${declared}`, 1);
+      for (const [k, v] of attrs)
+        if (v === PRODUCTION_NS && k.startsWith('xmlns:')) this.productionPrefix = k.slice(6);
+      this.unit = attrs.get('unit') ?? 'millimeter';
+      const required = attrs.get('requiredextensions')?.trim();
+      if (required) this.ignored.set(`required extensions: ${required}`, 1);
+      return 'model';
+    }
+    const name = this.localName(qname);
+    if (name === null) {
+      if (this.current) {
+        const colon = qname.indexOf(':');
+        const local = qname.slice(colon + 1);
+        if (
+          local === 'beamlattice' ||
+          local === 'slicestack' ||
+          local === 'volumetricstack' ||
+          local === 'displacementmesh'
+        )
+          this.ignored.set(`${local} (extension geometry not loaded)`, (this.ignored.get(local) ?? 0) + 1);
+      }
+      return null;
+    }
+    switch (name) {
+      case 'resources':
+        this.inResources = true;
+        break;
+      case 'build':
+        this.inBuild = true;
+        break;
+      case 'metadata':
+        this.pendingMetadata = attrs.get('name') ?? null;
+        break;
+      case 'object': {
+        if (!this.inResources) this.fail('PAR004', '<object> outside <resources>');
+        const id = attrs.get('id');
+        if (!id) this.fail('PAR004', '<object> without an id');
+        this.current = {
+          id,
+          part: this.part,
+          type: attrs.get('type') ?? 'model',
+          name: attrs.get('name') ?? null,
+          positions: null,
+          vertexCount: 0,
+          triangleCount: 0,
+          components: [],
+        };
+        break;
+      }
+      case 'mesh':
+        if (!this.current) this.fail('PAR004', '<mesh> outside an <object>');
+        this.inMesh = true;
+        this.vertexBase = this.w / 3;
+        this.triangleBase = this.ti / 3;
+        break;
+      case 'vertices':
+        if (!this.inMesh) this.fail('PAR004', '<vertices> outside a <mesh>');
+        this.inVertices = true;
+        break;
+      case 'triangles':
+        if (!this.inMesh) this.fail('PAR004', '<triangles> outside a <mesh>');
+        this.inTriangles = true;
+        break;
+      case 'vertex':
+      case 'triangle':
+        // Prefixed core elements, or ones outside their list: rare, handled here.
+        if (name === 'vertex' && this.inVertices) this.slowVertex(attrs);
+        else if (name === 'triangle' && this.inTriangles) this.slowTriangle(attrs);
+        else this.fail('PAR004', `<${name}> outside <${name === 'vertex' ? 'vertices' : 'triangles'}>`);
+        break;
+      case 'components':
+        if (!this.current) this.fail('PAR004', '<components> outside an <object>');
+        this.inComponents = true;
+        break;
+      case 'component': {
+        if (!this.current || !this.inComponents) this.fail('PAR004', '<component> outside <components>');
+        const objectId = attrs.get('objectid');
+        if (!objectId) this.fail('PAR004', `object ${this.current.id}: <component> without objectid`);
+        this.current.components.push({
+          objectId,
+          path: attrs.get(`${this.productionPrefix}:path`) ?? null,
+          transform: parseTransform(attrs.get('transform'), `object ${this.current.id} component`),
+        });
+        break;
+      }
+      case 'item': {
+        if (!this.inBuild) this.fail('PAR004', '<item> outside <build>');
+        const objectId = attrs.get('objectid');
+        if (!objectId) this.fail('PAR004', 'build <item> without objectid');
+        this.items.push({
+          objectId,
+          path: attrs.get(`${this.productionPrefix}:path`) ?? null,
+          transform: parseTransform(attrs.get('transform'), `build item ${this.items.length}`),
+        });
+        break;
+      }
+      default:
+        if (this.current && name !== 'metadatagroup')
+          this.ignored.set(`<${name}>`, (this.ignored.get(`<${name}>`) ?? 0) + 1);
+    }
+    return name;
+  }
+
+  slowVertex(attrs: Map<string, string>): void {
+    const x = Number(attrs.get('x'));
+    const y = Number(attrs.get('y'));
+    const z = Number(attrs.get('z'));
+    if (attrs.get('x') === undefined || attrs.get('y') === undefined || attrs.get('z') === undefined)
+      this.fail('PAR004', `vertex ${this.w / 3} lacks an x, y or z attribute`);
+    if (!Number.isFinite(x + y + z))
+      this.fail('PAR005', `vertex ${this.w / 3} has a non-finite or invalid coordinate`);
+    if (this.w + 3 > this.positions.length)
+      this.positions = growFloat32(this.positions, this.w, 3, this.budget, 'vertex buffer');
+    this.positions[this.w++] = x;
+    this.positions[this.w++] = y;
+    this.positions[this.w++] = z;
+  }
+
+  slowTriangle(attrs: Map<string, string>): void {
+    const v = ['v1', 'v2', 'v3'].map((k) => Number(attrs.get(k)));
+    const nv = this.w / 3 - this.vertexBase;
+    for (const x of v) {
+      if (!Number.isInteger(x) || x < 0) this.fail('PAR004', `triangle ${this.ti / 3}: bad vertex index`);
+      if (x >= nv)
+        this.fail('PAR005', `object ${this.current?.id}: triangle refers to vertex ${x}, out of range`);
+    }
+    if (this.ti + 3 > this.indices.length)
+      this.indices = growUint32(this.indices, this.ti, 3, this.budget, 'index buffer');
+    for (const x of v) this.indices[this.ti++] = x + this.vertexBase;
+  }
+
+  endElement(name: string | null): void {
+    switch (name) {
+      case 'model':
+        this.closedModel = true;
+        break;
+      case 'resources':
+        this.inResources = false;
+        break;
+      case 'build':
+        this.inBuild = false;
+        break;
+      case 'metadata':
+        this.pendingMetadata = null;
+        break;
+      case 'vertices':
+        this.inVertices = false;
+        break;
+      case 'triangles':
+        this.inTriangles = false;
+        break;
+      case 'components':
+        this.inComponents = false;
+        break;
+      case 'mesh': {
+        this.inMesh = false;
+        const o = this.current!;
+        // The object's slice of the part-wide buffers (indices are part-wide); see finish().
+        o.vertexCount = this.w / 3 - this.vertexBase;
+        o.triangleCount = this.ti / 3 - this.triangleBase;
+        o.positions = this.positions.subarray(this.vertexBase * 3, this.w);
+        break;
+      }
+      case 'object':
+        if (this.current) this.objects.push(this.current);
+        this.current = null;
+        break;
+    }
+  }
+
+  /** Fixes object slices after the buffers grew (subarrays would point at the old buffers). */
+  finish(): void {
+    let v = 0;
+    for (const o of this.objects) {
+      if (o.positions) {
+        o.positions = this.positions.subarray(v * 3, (v + o.vertexCount) * 3);
+        v += o.vertexCount;
+      }
+    }
+  }
+}
+
+async function scanPart(
+  b: Uint8Array,
+  entry: ZipEntry,
+  limits: ParseLimits,
+  budget: MemoryBudget,
+): Promise<ModelScanner> {
+  const scanner = new ModelScanner(entry.name, budget, entry.uncompressedSize);
+  // Chunks are copied behind the unconsumed tail of the previous one, followed by zero padding: the
+  // scanner may look a few bytes past the end without reading out of bounds (which would make V8
+  // throw away its optimised code), and a zero byte matches nothing it looks for.
+  let scratch = Buffer.alloc(0);
+  let have = 0;
+  for await (const chunk of inflateChunks(b, entry, limits.maxUncompressedBytes, CHUNK)) {
+    const need = have + chunk.length + PAD;
+    if (scratch.length < need) {
+      const next = Buffer.alloc(Math.max(need, 2 * CHUNK + PAD));
+      scratch.copy(next, 0, 0, have);
+      scratch = next;
+    }
+    scratch.set(chunk, have);
+    const end = have + chunk.length;
+    scratch.fill(0, end, end + PAD);
+    const used = scanner.scan(scratch, end, false);
+    scratch.copyWithin(0, used, end);
+    have = end - used;
+    if (have > 16 << 20) scanner.fail('PAR004', 'a single XML tag longer than 16 MB');
+  }
+  if (have > 0) {
+    if (scratch.length < have + PAD) {
+      const next = Buffer.alloc(have + PAD);
+      scratch.copy(next, 0, 0, have);
+      scratch = next;
+    }
+    scratch.fill(0, have, have + PAD);
+    const used = scanner.scan(scratch, have, true);
+    if (used < have) {
+      const rest = scratch.subarray(used, have).toString('latin1').trim();
+      if (rest) scanner.fail('PAR004', `XML ends inside a tag (truncated): "${rest.slice(0, 30)}"`);
+    }
+  }
+  if (!scanner.sawModel) scanner.fail('PAR004', 'no <model> element');
+  if (!scanner.closedModel) scanner.fail('PAR004', 'XML ends before </model> (truncated)');
+  scanner.finish();
+  return scanner;
+}
+
+/** The root model part named by _rels/.rels (falling back to the first .model entry). */
+function rootModelPath(b: Uint8Array, entries: ZipEntry[], limits: ParseLimits, warnings: string[]): string {
+  const rels = entries.find((e) => e.name === '_rels/.rels');
+  if (rels) {
+    const text = inflateSmall(b, rels, Math.min(limits.maxUncompressedBytes, 16 << 20)).toString('utf8');
+    if (/<!DOCTYPE|<!ENTITY/i.test(text))
+      throw new ModelError('PAR004', '_rels/.rels: XML entity declarations / DOCTYPE refused');
+    for (const m of text.matchAll(/<Relationship\b[^>]*>/g)) {
+      const type = /\bType\s*=\s*["']([^"']*)["']/.exec(m[0])?.[1];
+      const target = /\bTarget\s*=\s*["']([^"']*)["']/.exec(m[0])?.[1];
+      if (type === MODEL_REL && target) return target.replace(/^\//, '');
+    }
+    warnings.push('_rels/.rels names no 3D model part; using the first .model entry');
+  } else warnings.push('no _rels/.rels; using the first .model entry');
+  const model = entries.find((e) => /\.model$/i.test(e.name));
+  if (!model) throw new ModelError('PAR004', 'the package has no 3D model part (.model)');
+  return model.name;
+}
+
+export async function parse3mf(
+  b: Uint8Array,
+  budget: MemoryBudget,
+  limits: ParseLimits,
+): Promise<ParsedModel> {
+  const entries = readZipDirectory(b);
+  const warnings: string[] = [];
+  let declared = 0;
+  for (const e of entries) {
+    declared += e.uncompressedSize;
+    if (e.uncompressedSize > limits.maxUncompressedBytes) {
+      throw new ModelError(
+        'PAR003',
+        `${e.name} declares ${e.uncompressedSize.toLocaleString('en-US')} bytes uncompressed (from ${e.compressedSize.toLocaleString('en-US')}), over the cap of ${limits.maxUncompressedBytes.toLocaleString('en-US')}: refused as a zip bomb`,
+      );
+    }
+  }
+  if (declared > limits.maxUncompressedBytes) {
+    throw new ModelError(
+      'PAR003',
+      `the package declares ${declared.toLocaleString('en-US')} bytes uncompressed in total, over the cap of ${limits.maxUncompressedBytes.toLocaleString('en-US')}: refused as a zip bomb`,
+    );
+  }
+  const rootPath = rootModelPath(b, entries, limits, warnings);
+  const byName = new Map(entries.map((e) => [e.name.replace(/^\//, ''), e]));
+  const rootEntry = byName.get(rootPath) ?? byName.get(decodeURIComponent(rootPath));
+  if (!rootEntry) throw new ModelError('PAR004', `the root model part ${rootPath} is not in the package`);
+  const parts = new Map<string, ModelScanner>();
+  const root = await scanPart(b, rootEntry, limits, budget);
+  parts.set(rootPath, root);
+  // Production extension: components and items may live in other model parts.
+  const referenced = new Set<string>();
+  for (const item of root.items) if (item.path) referenced.add(item.path.replace(/^\//, ''));
+  for (const o of root.objects)
+    for (const c of o.components) if (c.path) referenced.add(c.path.replace(/^\//, ''));
+  for (const path of referenced) {
+    if (parts.has(path)) continue;
+    const entry = byName.get(path);
+    if (!entry) throw new ModelError('PAR004', `model part ${path} is referenced but not in the package`);
+    parts.set(path, await scanPart(b, entry, limits, budget));
+  }
+  const objects = new Map<string, ModelObject>();
+  for (const [path, part] of parts) for (const o of part.objects) objects.set(`${path}#${o.id}`, o);
+  for (const part of parts.values()) {
+    for (const [what, n] of part.ignored)
+      warnings.push(`${part.part}: ${what}${n > 1 ? ` x${n}` : ''} ignored`);
+    if (part.degenerate)
+      warnings.push(`${part.part}: ${part.degenerate} degenerate triangle(s) (repeated vertex)`);
+  }
+  const lookup = (id: string, path: string | null, from: string): ModelObject => {
+    const key = `${path ? path.replace(/^\//, '') : from}#${id}`;
+    const o = objects.get(key);
+    if (!o)
+      throw new ModelError(
+        'PAR004',
+        `reference to object ${id}${path ? ` in ${path}` : ''}, which does not exist`,
+      );
+    return o;
+  };
+  // Triangles and vertices per object with components expanded (memoised; cycles refused).
+  type Expanded = { triangles: number; vertices: number; instances: number };
+  const expanded = new Map<ModelObject, Expanded>();
+  const visiting = new Set<ModelObject>();
+  const expand = (o: ModelObject, depth: number): Expanded => {
+    const known = expanded.get(o);
+    if (known) return known;
+    if (visiting.has(o))
+      throw new ModelError('PAR004', `object ${o.id} contains itself through its components`);
+    if (depth > MAX_COMPONENT_DEPTH)
+      throw new ModelError('PAR004', `components nested deeper than ${MAX_COMPONENT_DEPTH}`);
+    visiting.add(o);
+    let triangles = o.triangleCount;
+    let vertices = o.vertexCount;
+    let instances = 1;
+    for (const c of o.components) {
+      const sub = expand(lookup(c.objectId, c.path, o.part), depth + 1);
+      triangles += sub.triangles;
+      vertices += sub.vertices;
+      instances += sub.instances;
+    }
+    visiting.delete(o);
+    const r = { triangles, vertices, instances };
+    expanded.set(o, r);
+    return r;
+  };
+  let builtTriangles = 0;
+  let builtVertices = 0;
+  let builtInstances = 0;
+  const itemsFound: Array<{ item: BuildItem; object: ModelObject }> = [];
+  for (const item of root.items) {
+    const o = lookup(item.objectId, item.path, rootPath);
+    if (o.type === 'other')
+      warnings.push(`build item refers to object ${o.id} of type "other" (not printed)`);
+    const e = expand(o, 0);
+    builtTriangles += e.triangles;
+    builtVertices += e.vertices;
+    builtInstances += e.instances;
+    itemsFound.push({ item, object: o });
+  }
+  for (const o of objects.values()) expand(o, 0);
+  const exact = builtVertices <= MAX_EXACT_INSTANCED_VERTICES;
+  const box = {
+    minX: Infinity,
+    minY: Infinity,
+    minZ: Infinity,
+    maxX: -Infinity,
+    maxY: -Infinity,
+    maxZ: -Infinity,
+  };
+  if (builtInstances > MAX_INSTANCES) {
+    warnings.push(
+      `the built scene has ${builtInstances.toLocaleString('en-US')} object instances: too many to place, no bounding box`,
+    );
+  } else {
+    if (!exact)
+      warnings.push(
+        `the built scene instantiates ${builtVertices.toLocaleString('en-US')} vertices: its box is made of transformed object boxes`,
+      );
+    const corners = new Map<ModelObject, Float32Array>();
+    const place = (o: ModelObject, t: Transform) => {
+      if (o.positions && o.vertexCount > 0) {
+        if (exact) addTransformed(box, o.positions, t);
+        else {
+          let c = corners.get(o);
+          if (!c) corners.set(o, (c = boxCorners(o.positions)));
+          addTransformed(box, c, t);
+        }
+      }
+      for (const c of o.components)
+        place(lookup(c.objectId, c.path, o.part), composeTransforms(c.transform, t));
+    };
+    for (const { item, object } of itemsFound) place(object, item.transform);
+  }
+  let meshTriangles = 0;
+  let meshVertices = 0;
+  let meshObjects = 0;
+  let componentObjects = 0;
+  const resourceBox = {
+    minX: Infinity,
+    minY: Infinity,
+    minZ: Infinity,
+    maxX: -Infinity,
+    maxY: -Infinity,
+    maxZ: -Infinity,
+  };
+  for (const o of objects.values()) {
+    meshTriangles += o.triangleCount;
+    meshVertices += o.vertexCount;
+    if (o.positions) {
+      meshObjects++;
+      if (o.vertexCount) addTransformed(resourceBox, o.positions, IDENTITY);
+    }
+    if (o.components.length) componentObjects++;
+  }
+  if (root.items.length === 0) warnings.push('the build has no items: nothing would be printed');
+  const toBox = (x: typeof box): BBox | null =>
+    x.minX <= x.maxX ? { min: [x.minX, x.minY, x.minZ], max: [x.maxX, x.maxY, x.maxZ] } : null;
+  return {
+    format: '3mf',
+    vertices: builtVertices,
+    triangles: builtTriangles,
+    bbox: toBox(box),
+    warnings,
+    details: {
+      unit: root.unit,
+      meshTriangles,
+      meshVertices,
+      builtTriangles,
+      builtVertices,
+      objects: objects.size,
+      meshObjects,
+      componentObjects,
+      buildItems: root.items.length,
+      modelParts: [...parts.keys()],
+      resourcesBox: toBox(resourceBox),
+      metadata: root.metadata,
+      entries: entries.map((e) => ({
+        name: e.name,
+        compressed: e.compressedSize,
+        uncompressed: e.uncompressedSize,
+      })),
+      objectList: [...objects.values()].slice(0, 50).map((o) => ({
+        id: o.id,
+        name: o.name,
+        type: o.type,
+        vertices: o.vertexCount,
+        triangles: o.triangleCount,
+        components: o.components.length,
+        ...(o.components.length ? { expandedTriangles: expanded.get(o)?.triangles ?? 0 } : {}),
+      })),
+    },
+    mesh: { positions: root.positions.subarray(0, root.w), indices: root.indices.subarray(0, root.ti) },
+  };
+}
+
+function addTransformed(
+  box: { minX: number; minY: number; minZ: number; maxX: number; maxY: number; maxZ: number },
+  P: Float32Array,
+  t: Transform,
+): void {
+  const a = t[0]!;
+  const b = t[1]!;
+  const c = t[2]!;
+  const d = t[3]!;
+  const e = t[4]!;
+  const f = t[5]!;
+  const g = t[6]!;
+  const h = t[7]!;
+  const i = t[8]!;
+  const tx = t[9]!;
+  const ty = t[10]!;
+  const tz = t[11]!;
+  let { minX, minY, minZ, maxX, maxY, maxZ } = box;
+  for (let k = 0; k < P.length; k += 3) {
+    const x = P[k]!;
+    const y = P[k + 1]!;
+    const z = P[k + 2]!;
+    const X = x * a + y * d + z * g + tx;
+    const Y = x * b + y * e + z * h + ty;
+    const Z = x * c + y * f + z * i + tz;
+    if (X < minX) minX = X;
+    if (X > maxX) maxX = X;
+    if (Y < minY) minY = Y;
+    if (Y > maxY) maxY = Y;
+    if (Z < minZ) minZ = Z;
+    if (Z > maxZ) maxZ = Z;
+  }
+  Object.assign(box, { minX, minY, minZ, maxX, maxY, maxZ });
+}
+
+/** The 8 corners of the box of some positions, as positions. */
+function boxCorners(P: Float32Array): Float32Array {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let z0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  let z1 = -Infinity;
+  for (let k = 0; k < P.length; k += 3) {
+    x0 = Math.min(x0, P[k]!);
+    x1 = Math.max(x1, P[k]!);
+    y0 = Math.min(y0, P[k + 1]!);
+    y1 = Math.max(y1, P[k + 1]!);
+    z0 = Math.min(z0, P[k + 2]!);
+    z1 = Math.max(z1, P[k + 2]!);
+  }
+  const out: number[] = [];
+  for (const x of [x0, x1]) for (const y of [y0, y1]) for (const z of [z0, z1]) out.push(x, y, z);
+  return Float32Array.from(out);
+}

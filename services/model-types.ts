@@ -1,0 +1,232 @@
+// What the model parsers return and how they fail. Errors carry the PAR codes of the Candy-Cadence
+// procedures (SITE.md), so an operator can match what the console says with what the app logs.
+
+export type ParCode = 'PAR001' | 'PAR002' | 'PAR003' | 'PAR004' | 'PAR005';
+/** PAR codes, plus ERR005 (file not found) and LOADER (the loader process died for another reason). */
+export type ModelErrorCode = ParCode | 'ERR005' | 'LOADER';
+
+export const MODEL_ERROR_MEANING: Record<ModelErrorCode, string> = {
+  PAR001: 'invalid file header',
+  PAR002: 'parse timeout',
+  PAR003: 'memory cap exceeded',
+  PAR004: 'format validation failed',
+  PAR005: 'invalid geometry',
+  ERR005: 'file not found',
+  LOADER: 'loader process failed',
+};
+
+export class ModelError extends Error {
+  constructor(
+    readonly code: ModelErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+export type ModelFormat =
+  | 'stl-binary'
+  | 'stl-ascii'
+  | 'obj'
+  | 'ply-ascii'
+  | 'ply-binary-le'
+  | 'ply-binary-be'
+  | '3mf'
+  | 'step';
+
+export type Vec3 = [number, number, number];
+
+export interface BBox {
+  min: Vec3;
+  max: Vec3;
+}
+
+/** The geometry a parser builds: float32 positions (x, y, z per vertex) and, for indexed formats, triangles. */
+export interface Mesh {
+  positions: Float32Array;
+  /** Three vertex indices per triangle; absent for STL, whose triangles are three consecutive vertices. */
+  indices?: Uint32Array;
+}
+
+/** What one parser found in one file. */
+export interface ParsedModel {
+  format: ModelFormat;
+  /** Vertices as the format stores them (STL: three per triangle). */
+  vertices: number;
+  /** Triangles after polygons are triangulated; for 3MF, those of the built scene; null for STEP. */
+  triangles: number | null;
+  /** Bounding box of the triangles (3MF: of the built scene); null when there is no geometry. */
+  bbox: BBox | null;
+  warnings: string[];
+  /** Format-specific facts (OBJ objects and materials, 3MF resources and build, STEP header and entities, ...). */
+  details: Record<string, unknown>;
+  mesh?: Mesh;
+}
+
+/** Limits one parse runs under; the loader process sets them from the configuration. */
+export interface ParseLimits {
+  /** Bytes the parser may allocate for its output and working buffers. */
+  memoryBudgetBytes: number;
+  /** Largest uncompressed size accepted for one zip entry (3MF), declared or actual. */
+  maxUncompressedBytes: number;
+}
+
+export const DEFAULT_LIMITS: ParseLimits = {
+  memoryBudgetBytes: 2048 * 1024 * 1024,
+  maxUncompressedBytes: 2048 * 1024 * 1024,
+};
+
+export function mb(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 2 : 0)} MB`;
+}
+
+/**
+ * Accounts for the large buffers a parse allocates and refuses (PAR003) before an allocation
+ * would pass the budget, so a hostile header declaring billions of triangles fails cleanly.
+ */
+export class MemoryBudget {
+  used = 0;
+  peak = 0;
+  constructor(readonly capBytes: number) {}
+
+  reserve(bytes: number, what: string): void {
+    if (this.used + bytes > this.capBytes) {
+      throw new ModelError(
+        'PAR003',
+        `${what} needs ${mb(bytes)}, over the memory cap (${mb(this.capBytes)}, ${mb(this.used)} already in use)`,
+      );
+    }
+    this.used += bytes;
+    if (this.used > this.peak) this.peak = this.used;
+  }
+
+  release(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
+}
+
+export function growFloat32(
+  a: Float32Array,
+  used: number,
+  need: number,
+  budget: MemoryBudget,
+  what: string,
+): Float32Array {
+  const capacity = Math.max(Math.ceil(a.length * 1.75), used + need, 4096);
+  budget.reserve(capacity * 4, what);
+  const next = new Float32Array(capacity);
+  next.set(a.subarray(0, used));
+  budget.release(a.length * 4);
+  return next;
+}
+
+export function growUint32(
+  a: Uint32Array,
+  used: number,
+  need: number,
+  budget: MemoryBudget,
+  what: string,
+): Uint32Array {
+  const capacity = Math.max(Math.ceil(a.length * 1.75), used + need, 4096);
+  budget.reserve(capacity * 4, what);
+  const next = new Uint32Array(capacity);
+  next.set(a.subarray(0, used));
+  budget.release(a.length * 4);
+  return next;
+}
+
+export function newFloat32(count: number, budget: MemoryBudget, what: string): Float32Array {
+  budget.reserve(count * 4, what);
+  return new Float32Array(count);
+}
+
+export function newUint32(count: number, budget: MemoryBudget, what: string): Uint32Array {
+  budget.reserve(count * 4, what);
+  return new Uint32Array(count);
+}
+
+/** 1-based line number of a byte offset (computed only when reporting an error). */
+export function lineAt(b: Uint8Array, offset: number): number {
+  let line = 1;
+  let p = -1;
+  const end = Math.min(offset, b.length);
+  for (;;) {
+    p = b.indexOf(10, p + 1);
+    if (p < 0 || p >= end) return line;
+    line++;
+  }
+}
+
+/** A short printable excerpt of the bytes at an offset, for error messages. */
+export function excerptAt(b: Uint8Array, offset: number, max = 40): string {
+  let s = '';
+  for (let i = offset; i < b.length && i < offset + max; i++) {
+    const c = b[i]!;
+    if (c === 10 || c === 13) break;
+    s += c >= 32 && c < 127 ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return s;
+}
+
+/** Running bounding box over float32 coordinates; NaN or infinite coordinates are counted, not absorbed. */
+export function emptyBox(): { min: Vec3; max: Vec3 } {
+  return {
+    min: [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY],
+    max: [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY],
+  };
+}
+
+export function finishBox(
+  minX: number,
+  minY: number,
+  minZ: number,
+  maxX: number,
+  maxY: number,
+  maxZ: number,
+) {
+  if (!(minX <= maxX)) return null;
+  return {
+    min: [Math.fround(minX), Math.fround(minY), Math.fround(minZ)] as Vec3,
+    max: [Math.fround(maxX), Math.fround(maxY), Math.fround(maxZ)] as Vec3,
+  };
+}
+
+/** Bounding box of the positions referenced by `indices` (all positions when indices is absent). */
+export function boxOfPositions(positions: Float32Array, count: number, indices?: Uint32Array): BBox | null {
+  let minX = Number.POSITIVE_INFINITY;
+  let minY = Number.POSITIVE_INFINITY;
+  let minZ = Number.POSITIVE_INFINITY;
+  let maxX = Number.NEGATIVE_INFINITY;
+  let maxY = Number.NEGATIVE_INFINITY;
+  let maxZ = Number.NEGATIVE_INFINITY;
+  if (indices) {
+    const used = new Uint8Array(count);
+    for (let i = 0; i < indices.length; i++) used[indices[i]!] = 1;
+    for (let v = 0; v < count; v++) {
+      if (used[v] === 0) continue;
+      const x = positions[v * 3]!;
+      const y = positions[v * 3 + 1]!;
+      const z = positions[v * 3 + 2]!;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+      if (z < minZ) minZ = z;
+      if (z > maxZ) maxZ = z;
+    }
+  } else {
+    for (let i = 0; i < count * 3; i += 3) {
+      const x = positions[i]!;
+      const y = positions[i + 1]!;
+      const z = positions[i + 2]!;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+      if (z < minZ) minZ = z;
+      if (z > maxZ) maxZ = z;
+    }
+  }
+  return finishBox(minX, minY, minZ, maxX, maxY, maxZ);
+}
