@@ -105,6 +105,12 @@ export const configSchema = z.strictObject({
       compressionLevel: z.number().int().min(1).max(9).default(6),
       maxEntryMb: z.number().positive().default(4096),
       verifyAfterCreate: z.boolean().default(true),
+      /** How long a backup waits for a database locked by the application, in ms. */
+      busyTimeoutMs: z.number().int().min(0).default(10_000),
+      /** Where verification spools the database inside a backup (null: the system temp folder). */
+      tempDir: z.string().min(1).nullable().default(null),
+      /** Compression threads (null: one per core, at most 4). */
+      threads: z.number().int().min(1).max(16).nullable().default(null),
       retention: z
         .strictObject({
           databaseDays: z.number().int().min(1).default(30),
@@ -112,6 +118,8 @@ export const configSchema = z.strictObject({
           configurationWeeks: z.number().int().min(1).default(12),
           userDataDays: z.number().int().min(1).default(30),
           logsDays: z.number().int().min(1).default(7),
+          /** Safety snapshots taken before a restore (pre_restore_<stamp>). */
+          preRestoreDays: z.number().int().min(1).default(30),
         })
         .prefault({}),
     })

@@ -1,13 +1,12 @@
 // Builds a realistic Candy-Cadence site (SITE.md) on disk: the demo behind `cadence-ops demo`, and
 // the temporary sites that tests run against (smaller, through the same code).
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { crc32, deflateSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import * as tar from 'tar';
+import { createBackup } from './backup-create.js';
+import { defaultConfig } from './config.js';
 import {
   BURST_TEMPLATES,
   formatRecord,
@@ -27,7 +26,7 @@ import {
   threeMf,
   torusMesh,
 } from './demo-models.js';
-import { DEMO_MARKER } from './site.js';
+import { DEMO_MARKER, sitePaths } from './site.js';
 
 export interface BuildSiteOptions {
   /** Rows in `models` (the demo uses 10,000). */
@@ -318,91 +317,31 @@ async function setTime(file: string, ms: number): Promise<void> {
 }
 
 /**
- * Writes backups in the SITE.md formats: database-only (`VACUUM INTO` then gzip) and full
- * (`full_backup_<stamp>/...` with a manifest), dated in the past, plus one deliberately truncated.
+ * Makes the demo's backups with the real backup service (one way to make a backup): database-only
+ * and full, dated in the past, plus one deliberately corrupt (a real backup cut in half).
  */
-async function writeDemoBackups(root: string, backupsDir: string, now: number): Promise<void> {
-  const source = path.join(root, 'data/candy_cadence.db');
-  const snapshot = path.join(backupsDir, '.snapshot.tmp.db');
-  await rm(snapshot, { force: true });
-  vacuumInto(source, snapshot);
-  const gz = gzipSync(await readFile(snapshot), { level: 6 });
-  await rm(snapshot, { force: true });
-  for (const daysAgo of [1, 2, 3, 5]) {
+async function writeDemoBackups(root: string, now: number): Promise<void> {
+  const config = defaultConfig();
+  const paths = sitePaths(root, config);
+  const make = (kind: 'database' | 'full', daysAgo: number) => {
     const when = now - daysAgo * 86400_000;
-    const file = path.join(backupsDir, `candy_cadence_backup_${stamp(when)}.db.gz`);
-    await writeFile(file, gz, { mode: 0o600 });
-    await setTime(file, when);
-  }
+    return createBackup({
+      paths,
+      config,
+      kind,
+      now: () => when,
+      mtime: when,
+      inline: true,
+      verify: false,
+      secondary: false,
+    });
+  };
+  for (const daysAgo of [1, 2, 3, 5]) await make('database', daysAgo);
   // Corrupt on purpose: the gzip stream stops half-way.
-  const corruptWhen = now - 4 * 86400_000;
-  const corrupt = path.join(backupsDir, `candy_cadence_backup_${stamp(corruptWhen)}.db.gz`);
-  await writeFile(corrupt, gz.subarray(0, Math.floor(gz.length / 2)), { mode: 0o600 });
-  await setTime(corrupt, corruptWhen);
-
-  for (const daysAgo of [2, 9]) {
-    const when = now - daysAgo * 86400_000;
-    const name = `full_backup_${stamp(when)}`;
-    const staging = path.join(backupsDir, `.${name}.staging`);
-    await rm(staging, { recursive: true, force: true });
-    const top = path.join(staging, name);
-    await mkdir(path.join(top, 'database'), { recursive: true });
-    vacuumInto(source, path.join(top, 'database/candy_cadence.db'));
-    await mkdir(path.join(top, 'configuration'), { recursive: true });
-    for (const f of ['config.json', 'settings.json', '.env', 'pyinstaller.spec', 'requirements.txt']) {
-      if (existsSync(path.join(root, f))) await copy(path.join(root, f), path.join(top, 'configuration', f));
-    }
-    await mkdir(path.join(top, 'user_data'), { recursive: true });
-    await copyTree(path.join(root, 'data/models'), path.join(top, 'user_data/models'));
-    await copyTree(path.join(root, 'data/thumbnails'), path.join(top, 'user_data/thumbnails'));
-    await copyTree(path.join(root, 'data/cache'), path.join(top, 'user_data/cache'));
-    await copyTree(path.join(root, 'resources/themes'), path.join(top, 'user_data/themes'));
-    await copyTree(path.join(root, 'logs'), path.join(top, 'logs/logs'));
-    const checksums: Record<string, string> = {};
-    let total = 0;
-    for (const file of await walk(top)) {
-      const rel = path.relative(top, file).split(path.sep).join('/');
-      const data = await readFile(file);
-      checksums[rel] = createHash('sha256').update(data).digest('hex');
-      total += data.length;
-    }
-    const manifest = {
-      backup_type: 'full',
-      timestamp: new Date(when).toISOString(),
-      version: '1.4.2',
-      checksums,
-      file_count: Object.keys(checksums).length,
-      total_size_bytes: total,
-    };
-    await writeFile(path.join(top, 'backup_manifest.json'), JSON.stringify(manifest, null, 2));
-    const out = path.join(backupsDir, `${name}.tar.gz`);
-    await pipeline(
-      tar.c({ gzip: { level: 6 }, cwd: staging, portable: true }, [name]),
-      createWriteStream(out, { mode: 0o600 }),
-    );
-    await setTime(out, when);
-    await rm(staging, { recursive: true, force: true });
-  }
-}
-
-/** A consistent copy of a live WAL database (never a file copy, see BACKUP-NOTES.md). */
-function vacuumInto(source: string, target: string): void {
-  const db = new Database(source, { readonly: true });
-  try {
-    db.prepare('VACUUM INTO ?').run(target);
-  } finally {
-    db.close();
-  }
-}
-
-async function copy(from: string, to: string): Promise<void> {
-  await mkdir(path.dirname(to), { recursive: true });
-  await copyFile(from, to);
-}
-
-async function copyTree(from: string, to: string): Promise<void> {
-  if (!existsSync(from)) return;
-  for (const file of await walk(from)) await copy(file, path.join(to, path.relative(from, file)));
+  const corrupt = await make('database', 4);
+  await truncate(corrupt.file, Math.floor(corrupt.bytes / 2));
+  await setTime(corrupt.file, now - 4 * 86400_000);
+  for (const daysAgo of [2, 9]) await make('full', daysAgo);
 }
 
 export async function walk(dir: string): Promise<string[]> {
@@ -530,7 +469,7 @@ export async function buildSite(root: string, opts: BuildSiteOptions = {}): Prom
   progress('backups');
   const backupsDir = path.join(root, 'backups');
   await chmod(backupsDir, 0o700);
-  if (opts.backups ?? true) await writeDemoBackups(root, backupsDir, now);
+  if (opts.backups ?? true) await writeDemoBackups(root, now);
   progress('done');
 }
 

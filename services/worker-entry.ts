@@ -8,6 +8,7 @@ export type WorkerTaskModule = { run(input: unknown, post: Post): Promise<unknow
 
 const tasks: Record<string, () => Promise<WorkerTaskModule>> = {
   db: () => import('./db-tasks.js'),
+  'backup-sqlite': () => import('./backup-sqlite.js'),
 };
 
 export async function runWorker(): Promise<void> {

@@ -38,6 +38,11 @@ export const verbs: VerbEntry[] = [
     load: () => import('./load.js'),
   },
   {
+    name: 'backup',
+    summary: 'create, list, verify, show, diff and prune backups (consistent while the application writes)',
+    load: () => import('./backup.js'),
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration, secrets redacted',
     load: () => import('./config.js'),
