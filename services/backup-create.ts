@@ -23,7 +23,7 @@ import {
 import type { BackupManifest } from './backup-manifest.js';
 import { type BackupKind, backupName, parseBackupName, tempNameFor } from './backup-names.js';
 import { AtomicOutput, ensurePrivateDir } from './backup-output.js';
-import { type ProgressListener, ProgressMeter } from './backup-progress.js';
+import { formatDuration, type ProgressListener, ProgressMeter } from './backup-progress.js';
 import { sqliteJob } from './backup-sqlite.js';
 import { recordVerification } from './backup-state.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './backup-tar.js';
@@ -344,7 +344,7 @@ async function writeTar(
 
 function lockedMessage(database: string, config: Config): string {
   return (
-    `the database ${database} is locked by another process (still busy after ${(config.backups.busyTimeoutMs / 1000).toFixed(0)} s, ` +
+    `the database ${database} is locked by another process (still busy after ${formatDuration(config.backups.busyTimeoutMs / 1000)}, ` +
     'backups.busyTimeoutMs): the application holds an exclusive lock; try again when it is idle'
   );
 }

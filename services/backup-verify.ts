@@ -103,18 +103,18 @@ class Problems {
   }
 }
 
-function gzipReason(err: unknown, compressedRead: number, size: number): string {
+function gzipReason(err: unknown, startsLikeGzip: boolean, size: number): string {
   const e = err as NodeJS.ErrnoException;
   const msg = e.message ?? String(err);
   if (e.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(msg))
-    return `gzip: the file ends in the middle of the compressed data (truncated; ${size} bytes)`;
+    return `gzip: the file ends in the middle of the compressed data (truncated; the file is ${size} bytes)`;
   if (/incorrect data check/i.test(msg)) return 'gzip: CRC-32 mismatch: the compressed data is corrupt';
   if (/incorrect length check/i.test(msg))
     return 'gzip: length check mismatch: the compressed data is corrupt';
   if (/incorrect header check|unknown compression method|invalid.*header/i.test(msg))
-    return compressedRead <= 10 || size < 20
-      ? 'gzip: not gzip data (bad header)'
-      : 'gzip: a bad gzip header after valid data (garbage appended or corrupt data)';
+    return startsLikeGzip
+      ? 'gzip: data after the end of the gzip stream is not gzip (garbage appended, or a corrupt member header)'
+      : 'gzip: not gzip data (bad header)';
   if (e.code?.startsWith('Z_')) return `gzip: corrupt compressed data (zlib: ${msg})`;
   return `cannot read the file: ${msg}`;
 }
@@ -252,10 +252,7 @@ class ArchiveVisitor implements TarVisitor {
     if (reason) {
       this.hostile.push({ path: entry.path, reason });
       if (entry.size > this.maxEntryBytes) {
-        throw new BackupError(
-          'VERIFY_FAILED',
-          `refused: entry ${entry.path} is ${reason}; verification stopped there`,
-        );
+        throw new BackupError('VERIFY_FAILED', `verification stopped at ${entry.path} (${reason})`);
       }
       return;
     }
@@ -358,14 +355,16 @@ export async function verifyBackup(file: string, opts: VerifyOptions): Promise<V
     database: null,
   };
   const finish = (fatal: string | null): VerifyResult => {
-    result.problems = problems.all();
-    if (fatal) result.problems.unshift(fatal);
-    result.reason =
-      fatal ??
-      (result.hostile.length
-        ? `refused: ${result.hostile.length} hostile entr${result.hostile.length === 1 ? 'y' : 'ies'} (${result.hostile[0]!.path}: ${result.hostile[0]!.reason})`
-        : (result.problems[0] ?? null));
-    if (result.hostile.length && !fatal) result.problems.unshift(result.reason!);
+    const h = result.hostile;
+    const hostileReason = h.length
+      ? `refused: ${h.length} hostile entr${h.length === 1 ? 'y' : 'ies'} (first: ${h[0]!.path}: ${h[0]!.reason})`
+      : null;
+    result.problems = [
+      ...(fatal ? [fatal] : []),
+      ...h.map((e) => `hostile entry ${e.path}: ${e.reason}`),
+      ...problems.all(),
+    ];
+    result.reason = hostileReason ?? fatal ?? result.problems[0] ?? null;
     result.ok = result.reason === null;
     result.durationMs = Math.round(performance.now() - started);
     return result;
@@ -382,6 +381,14 @@ export async function verifyBackup(file: string, opts: VerifyOptions): Promise<V
     );
   }
   if (size === 0) return finish('the file is empty');
+  let startsLikeGzip = false;
+  try {
+    const fh = await open(file, 'r');
+    const head = Buffer.alloc(2);
+    await fh.read(head, 0, 2, 0);
+    await fh.close();
+    startsLikeGzip = head[0] === 0x1f && head[1] === 0x8b;
+  } catch {}
   if (kind === null) return finish(`${name} is not named like a backup (.db.gz or .tar.gz)`);
 
   const maxEntryBytes = opts.config.backups.maxEntryMb * 1024 * 1024;
@@ -409,7 +416,7 @@ export async function verifyBackup(file: string, opts: VerifyOptions): Promise<V
           if (err.code === 'CANCELLED') throw err;
           return finish(err.message);
         }
-        return finish(gzipReason(err, meter.done, size));
+        return finish(gzipReason(err, startsLikeGzip, size));
       } finally {
         await spool.close().catch(() => {});
       }
@@ -459,7 +466,7 @@ export async function verifyBackup(file: string, opts: VerifyOptions): Promise<V
         return finish(err.message);
       }
       if (err instanceof TarFormatError) return finish(`tar: ${err.message}`);
-      return finish(gzipReason(err, meter.done, size));
+      return finish(gzipReason(err, startsLikeGzip, size));
     } finally {
       if (!spool.used) await spool.close().catch(() => {});
       else if (!visitor.dbCheck) await spool.close().catch(() => {});
