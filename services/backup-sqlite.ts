@@ -3,13 +3,13 @@
 // taken out of a backup (integrity_check, row counts). better-sqlite3 has no progress handler, so
 // these block their thread: they run in a worker thread (task 'backup-sqlite' in worker-entry.ts)
 // unless the caller has no screen to keep alive and asks for `inline`.
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { runInWorker } from './worker-entry.js';
 
 export type SqliteJob =
   | { op: 'snapshot'; source: string; target: string; busyTimeoutMs: number }
-  | { op: 'check'; file: string; maxErrors?: number }
+  | { op: 'check'; file: string; maxErrors?: number; waitForFile?: boolean }
   | { op: 'counts'; file: string; busyTimeoutMs?: number };
 
 export interface TableCounts {
@@ -109,9 +109,13 @@ export function runSqliteJob(job: SqliteJob): SqliteJobResult {
   }
 }
 
-/** Worker-thread entry (see worker-entry.ts). */
+/** Worker-thread entry (see worker-entry.ts). A check may be started before its file exists. */
 export async function run(input: unknown): Promise<SqliteJobResult> {
-  return runSqliteJob(input as SqliteJob);
+  const job = input as SqliteJob;
+  if (job.op === 'check' && job.waitForFile) {
+    while (!existsSync(job.file)) await new Promise((r) => setTimeout(r, 10));
+  }
+  return runSqliteJob(job);
 }
 
 /** Runs a job in a worker thread, or on this thread when `inline` (no screen to keep responsive). */
@@ -119,6 +123,6 @@ export async function sqliteJob(
   job: SqliteJob,
   opts: { inline?: boolean; signal?: AbortSignal } = {},
 ): Promise<SqliteJobResult> {
-  if (opts.inline) return runSqliteJob(job);
+  if (opts.inline && !(job.op === 'check' && job.waitForFile)) return runSqliteJob(job);
   return runInWorker<SqliteJobResult>('backup-sqlite', job, { signal: opts.signal });
 }

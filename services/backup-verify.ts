@@ -7,7 +7,7 @@
 // as the database entry is complete, so the three overlap.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
@@ -157,8 +157,9 @@ class Spool {
     readonly file: string,
     private readonly fh: FileHandle,
   ) {}
+  /** Writes to FILE.part; complete() renames it to FILE (a worker may be waiting for that name). */
   static async open(file: string): Promise<Spool> {
-    return new Spool(file, await open(file, 'wx', 0o600));
+    return new Spool(file, await open(`${file}.part`, 'wx', 0o600));
   }
   write(data: Buffer): void {
     if (!this.head) this.head = Buffer.from(data.subarray(0, 16));
@@ -185,6 +186,10 @@ class Spool {
   async close(): Promise<void> {
     await this.drain();
     await this.fh.close();
+  }
+  async complete(): Promise<void> {
+    await this.close();
+    await rename(`${this.file}.part`, this.file);
   }
 }
 
@@ -232,8 +237,9 @@ class ArchiveVisitor implements TarVisitor {
     private readonly spool: Spool,
     private readonly problems: Problems,
     private readonly collect: boolean,
-    private readonly inline: boolean,
-    private readonly signal: AbortSignal | undefined,
+    /** The integrity check, started in a worker before the database entry arrives (it waits for the file). */
+    private readonly check: () => Promise<SqliteJobResult>,
+    private readonly cancelCheck: () => void,
   ) {
     this.top = top;
   }
@@ -313,13 +319,13 @@ class ArchiveVisitor implements TarVisitor {
       const s = this.writing;
       this.writing = null;
       this.dbCheck = (async () => {
-        await s.close();
         if (!s.head || s.bytes < 100 || !s.head.equals(SQLITE_MAGIC)) {
+          await s.close();
+          this.cancelCheck();
           return { ok: false, integrity: [], counts: {}, error: 'not an SQLite database (bad header)' };
         }
-        return dbCheckOf(
-          await sqliteJob({ op: 'check', file: s.file }, { inline: this.inline, signal: this.signal }),
-        );
+        await s.complete();
+        return dbCheckOf(await this.check());
       })();
       // Reported through dbCheck; avoid an unhandled rejection if the stream fails first.
       this.dbCheck.catch(() => {});
@@ -395,6 +401,7 @@ export async function verifyBackup(file: string, opts: VerifyOptions): Promise<V
   const tmpBase = opts.config.backups.tempDir ?? os.tmpdir();
   const tmpDir = await mkdtemp(path.join(tmpBase, 'cadence-verify-'));
   const meter = new ProgressMeter('verify', size, opts.onProgress);
+  let stopCheck: (() => void) | null = null;
   try {
     if (kind === 'database') {
       const spool = await Spool.open(path.join(tmpDir, 'candy_cadence.db'));
@@ -411,6 +418,7 @@ export async function verifyBackup(file: string, opts: VerifyOptions): Promise<V
         });
         result.compressedBytes = counts.compressed;
         result.uncompressedBytes = counts.uncompressed;
+        await spool.complete();
       } catch (err) {
         if (err instanceof BackupError) {
           if (err.code === 'CANCELLED') throw err;
@@ -439,16 +447,29 @@ export async function verifyBackup(file: string, opts: VerifyOptions): Promise<V
       return finish(null);
     }
 
-    // An archive.
+    // An archive. The worker for the database check starts now and waits for the spooled file, so
+    // its start-up and the check itself overlap the rest of the stream.
     const spool = await Spool.open(path.join(tmpDir, 'candy_cadence.db'));
+    const checkAbort = new AbortController();
+    const onAbort = () => checkAbort.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const prestarted = sqliteJob(
+      { op: 'check', file: spool.file, waitForFile: true },
+      { signal: checkAbort.signal },
+    );
+    prestarted.catch(() => {});
+    stopCheck = () => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      checkAbort.abort();
+    };
     const visitor = new ArchiveVisitor(
       parsed?.topFolder ?? null,
       maxEntryBytes,
       spool,
       problems,
       Boolean(opts.collectEntries),
-      Boolean(opts.inline),
-      opts.signal,
+      () => prestarted,
+      () => checkAbort.abort(),
     );
     const reader = new TarReader(visitor);
     try {
@@ -525,6 +546,7 @@ export async function verifyBackup(file: string, opts: VerifyOptions): Promise<V
     }
     return finish(null);
   } finally {
+    stopCheck?.();
     await rm(tmpDir, { recursive: true, force: true }).catch(() => {});
   }
 }

@@ -132,6 +132,8 @@ async function create(ctx: CommandContext): Promise<number> {
       verify: ctx.flags.verify !== false,
       secondary: ctx.flags.secondary !== false,
       stateDb,
+      // Headless: no screen to keep alive, so SQLite work may block this thread.
+      inline: true,
       onProgress: progressPrinter(ctx),
     });
     clearProgress(ctx);
@@ -230,6 +232,7 @@ async function verify(ctx: CommandContext, names: string[]): Promise<number> {
     for (const t of targets) {
       const r = await verifyBackup(t.file, {
         config: site.loaded.config,
+        inline: true,
         onProgress: progressPrinter(ctx),
       });
       recordVerification(stateDb, t.file, r);
@@ -269,6 +272,7 @@ async function show(ctx: CommandContext, names: string[]): Promise<number> {
     }
     const r = await verifyBackup(target.file, {
       config: site.loaded.config,
+      inline: true,
       collectEntries: true,
       onProgress: progressPrinter(ctx),
     });
@@ -333,6 +337,7 @@ async function diff(ctx: CommandContext, names: string[]): Promise<number> {
       paths: site.paths,
       config: site.loaded.config,
       stateDb,
+      inline: true,
       onProgress: progressPrinter(ctx),
     });
     clearProgress(ctx);
