@@ -48,6 +48,7 @@ describe('configuration', () => {
       configurationWeeks: 12,
       userDataDays: 30,
       logsDays: 7,
+      preRestoreDays: 30,
     });
     expect(c.metrics.listen).toBe('127.0.0.1:9464');
   });
