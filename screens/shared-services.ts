@@ -1,6 +1,7 @@
 // Services more than one screen (and the shell's header) read, created once per console.
 import { type AlertCounts, AlertService } from '../services/alerts.js';
 import { type AppStatus, watchAppStatus } from '../services/app-status.js';
+import { ResourceMonitor } from '../services/resource-monitor.js';
 import { createStore, type Store } from '../services/store.js';
 import type { ConsoleContextValue } from './context.js';
 
@@ -40,5 +41,28 @@ export function sharedAlerts(
       return { service, counts, stop };
     },
     (shared) => shared.stop(),
+  );
+}
+
+/**
+ * The resources pipeline (sampler, history, analysis, resource alerts), started once per console
+ * and ticking whatever screen is shown, so history and alerts keep up; screen 2 draws its store.
+ */
+export function resourceMonitor(
+  ctx: Pick<ConsoleContextValue, 'services' | 'stateDb' | 'config' | 'site'>,
+): ResourceMonitor {
+  return ctx.services.get(
+    'resources',
+    () => {
+      const monitor = new ResourceMonitor({
+        config: ctx.config,
+        paths: ctx.site.paths,
+        db: ctx.stateDb(),
+        alerts: sharedAlerts(ctx).service,
+      });
+      monitor.start();
+      return monitor;
+    },
+    (monitor) => monitor.stop(),
   );
 }

@@ -182,6 +182,8 @@ export interface ResourceAnalysis {
   leak: LeakVerdict | null;
   /** The conditions that hold now, as alerts of source "resources". */
   alerts: AlertInput[];
+  /** Alert keys not judged this tick (too few samples yet): neither raised nor cleared. */
+  undecided: string[];
 }
 
 const CPU_SUSTAIN_SAMPLES = 5;
@@ -221,6 +223,7 @@ export function analyzeResources(
       alerts.push({ source: 'resources', key, severity: level, message, details });
   };
   const levels: Level[] = [];
+  const undecided: string[] = [];
 
   // CPU: colour by the current value, alert on the mean of the last few samples (one busy second is not an incident).
   const cpuNow = state(METRIC.cpu, levelAbove(values[METRIC.cpu], t.cpuPercent));
@@ -228,11 +231,13 @@ export function analyzeResources(
   const cpuMean = recentCpu.length ? recentCpu.reduce((a, b) => a + b, 0) / recentCpu.length : cpuNow.value;
   const cpuLevel = levelAbove(cpuMean, t.cpuPercent);
   levels.push(cpuLevel);
-  if (cpuMean !== null)
+  // Not before the sustain window is full (a console just started sees one busy second).
+  if (recentCpu.length < CPU_SUSTAIN_SAMPLES) undecided.push('cpu');
+  else if (cpuMean !== null)
     alert(
       'cpu',
       cpuLevel,
-      `CPU ${pct(cpuMean)} over the last ${recentCpu.length || 1} samples (${cpuLevel} at ${cpuLevel === 'critical' ? t.cpuPercent.critical : t.cpuPercent.warning} %)`,
+      `CPU ${pct(cpuMean)} over the last ${recentCpu.length} samples (${cpuLevel} at ${cpuLevel === 'critical' ? t.cpuPercent.critical : t.cpuPercent.warning} %)`,
       { percent: cpuMean },
     );
   for (let i = 0; i < (snapshot.cpu?.cores.length ?? 0); i++)
@@ -352,7 +357,7 @@ export function analyzeResources(
   }
   // Metrics recorded but not judged above (none today) still get a trend.
   for (const metric in values) if (!metrics[metric]) state(metric, 'unknown');
-  return { at: snapshot.at, overall: worst(levels), metrics, leak, alerts };
+  return { at: snapshot.at, overall: worst(levels), metrics, leak, alerts, undecided };
 }
 
 /**
@@ -372,7 +377,7 @@ export class ResourceAlerter {
     private readonly refreshMs = 15_000,
   ) {}
 
-  apply(alerts: AlertInput[], now: number): void {
+  apply(alerts: AlertInput[], now: number, undecided: readonly string[] = []): void {
     if (this.first) {
       this.first = false;
       for (const a of this.sink.active?.({ source: 'resources' }) ?? [])
@@ -388,7 +393,7 @@ export class ResourceAlerter {
       }
     }
     for (const key of [...this.raisedAt.keys()]) {
-      if (wanted.has(key)) continue;
+      if (wanted.has(key) || undecided.includes(key)) continue;
       this.sink.clear('resources', key);
       this.raisedAt.delete(key);
     }

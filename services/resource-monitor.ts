@@ -96,7 +96,7 @@ export class ResourceMonitor {
       this.history.record(snapshot.at, snapshotValues(snapshot));
       const analysis = analyzeResources(snapshot, this.history, this.opts.config);
       // The first tick has no CPU % yet: judging it would clear a CPU alert left by the last run.
-      if (snapshot.elapsedMs !== null) this.alerter?.apply(analysis.alerts, snapshot.at);
+      if (snapshot.elapsedMs !== null) this.alerter?.apply(analysis.alerts, snapshot.at, analysis.undecided);
       next = {
         ...previous,
         snapshot,

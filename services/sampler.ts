@@ -493,7 +493,16 @@ export class Sampler {
     this.lastScanAt = at;
     const lookup = findAppProcess({ pidFile: target.pidFile, pattern: null, procRoot: this.procRoot });
     this.stalePidFile = lookup.stalePidFile;
-    if (lookup.process?.pid === t.pid) t.via = 'pid file';
+    if (!lookup.process) return;
+    if (lookup.process.pid === t.pid) {
+      t.via = 'pid file';
+      return;
+    }
+    // The pid file now names another live process (the application started after we found some
+    // other process by pattern): the pid file is the authority, follow it.
+    this.untrack();
+    this.lastScanAt = Number.NEGATIVE_INFINITY;
+    this.discover(at);
   }
 
   private sampleApp(at: number, unavailable: ResourceSnapshot['unavailable']): AppSection {
@@ -525,7 +534,12 @@ export class Sampler {
       stat = this.readTrackedStat();
       if (!stat) this.untrack();
     } else {
+      const before = this.tracked;
       this.recheckPidFile(at);
+      if (this.tracked !== before) {
+        stat = this.readTrackedStat();
+        if (!stat) this.untrack();
+      }
     }
     const t = this.tracked;
     if (!t || !stat) {

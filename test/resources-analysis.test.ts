@@ -144,8 +144,9 @@ describe('the alerter', () => {
     alerter.apply([cpu('warning')], 1000);
     alerter.apply([cpu('critical')], 2000);
     alerter.apply([cpu('critical')], 17_000);
-    alerter.apply([], 18_000);
+    alerter.apply([], 18_000, ['cpu']); // not judged this tick: kept
     alerter.apply([], 19_000);
+    alerter.apply([], 20_000);
     expect(calls).toEqual([
       'raise cpu warning',
       'clear swap',

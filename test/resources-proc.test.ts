@@ -250,3 +250,22 @@ describe('/proc/<pid>', () => {
     expect(describeState('D')).toBe('D (disk sleep)');
   });
 });
+
+describe('host facts', () => {
+  it('reads the distribution from os-release and the CPU model and physical cores from cpuinfo', async () => {
+    const { parseCpuinfo, parseOsRelease } = await import('../services/host-facts.js');
+    expect(
+      parseOsRelease(
+        'NAME="Debian GNU/Linux"\nVERSION="12 (bookworm)"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n',
+      ),
+    ).toBe('Debian GNU/Linux 12 (bookworm)');
+    expect(parseOsRelease('NAME=Alpine\nVERSION=3.19\n')).toBe('Alpine 3.19');
+    expect(parseOsRelease('')).toBeNull();
+    const two =
+      'processor\t: 0\nmodel name\t: AMD EPYC\nphysical id\t: 0\ncore id\t\t: 0\n\nprocessor\t: 1\nmodel name\t: AMD EPYC\nphysical id\t: 0\ncore id\t\t: 1\n';
+    expect(parseCpuinfo(two)).toEqual({ model: 'AMD EPYC', physicalCores: 2 });
+    const smt = 'model name: X\nphysical id: 0\ncore id: 0\nmodel name: X\nphysical id: 0\ncore id: 0\n';
+    expect(parseCpuinfo(smt).physicalCores).toBe(1);
+    expect(parseCpuinfo('')).toEqual({ model: null, physicalCores: null });
+  });
+});

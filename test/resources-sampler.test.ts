@@ -326,6 +326,29 @@ describe('the application process', () => {
     s.close();
   });
 
+  it('the pid file wins over a process found earlier by pattern once it names a live process', () => {
+    const root = handMadeRoot();
+    let clock = 0;
+    const pidFile = path.join(dir, 'candy_cadence.pid');
+    fakeProcess(root, 600, 'python3 other/candy_cadence_tool.py');
+    const s = new Sampler({
+      procRoot: root,
+      sysRoot: path.join(dir, 'none'),
+      now: () => clock,
+      statfs: fakeStatfs,
+      app: { pidFile, pattern: 'candy_cadence' },
+      appScanIntervalMs: 5000,
+    });
+    expect(s.sample().app).toMatchObject({ pid: 600, via: 'pattern' });
+    fakeProcess(root, 700, 'python3 main.py');
+    writeFileSync(pidFile, '700\n');
+    clock += 1000;
+    expect(s.sample().app.pid).toBe(600); // not before the next check
+    clock += 5000;
+    expect(s.sample().app).toMatchObject({ running: true, pid: 700, via: 'pid file', cpuPercent: null });
+    s.close();
+  });
+
   it('unreadable fd folder: n/a with the reason, the rest still shown', () => {
     const root = handMadeRoot();
     fakeProcess(root, 321, 'candy_cadence');

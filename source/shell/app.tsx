@@ -1,7 +1,7 @@
 // The console shell: header, tab bar, the active screen, status line and footer; one input router
 // with modes (normal, help, dialog, prompt) so that typing into a field never fires a global key.
 import { TextInput } from '@inkjs/ui';
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, type Key, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type {
   CommandHandler,
@@ -15,7 +15,7 @@ import type {
 } from '../../screens/context.js';
 import { ConsoleContext, KeyRouterContext } from '../../screens/context.js';
 import { useStore } from '../../screens/hooks.js';
-import { appStatusStore, sharedAlerts } from '../../screens/shared-services.js';
+import { appStatusStore, resourceMonitor, sharedAlerts } from '../../screens/shared-services.js';
 import type { Store } from '../../services/store.js';
 import { findBinding, GLOBAL, keyName, NAVIGATION } from '../keymap.js';
 import { Dialog } from './dialog.js';
@@ -114,7 +114,18 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
     setActive(screens[(i + delta + screens.length) % screens.length]!.id);
   };
 
+  // Ink hands over one read of stdin at a time: keys typed fast, sent over a slow SSH link or while
+  // a frame was being drawn arrive together ("3456?") and would match nothing. Outside a text prompt,
+  // plain printable characters are taken one by one.
   useInput((input, key) => {
+    if (input.length > 1 && mode !== 'prompt' && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
+      for (const ch of input) handleKey(ch, { ...key, shift: ch !== ch.toLowerCase() });
+      return;
+    }
+    handleKey(input, key);
+  });
+
+  function handleKey(input: string, key: Key) {
     const name = keyName(input, key);
     if (name === 'ctrl+c') {
       exit();
@@ -152,10 +163,12 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
     else if (global.command === 'help') setHelpOpen(true);
     else if (global.command === 'next-screen') switchBy(1);
     else if (global.command === 'previous-screen') switchBy(-1);
-  });
+  }
 
   const app = useStore(appStatusStore(value));
   const alerts = useStore(sharedAlerts(value).counts);
+  // Resources are sampled from the start, whatever the screen: history and alerts keep up.
+  useEffect(() => void resourceMonitor(value), [value]);
 
   // Ink takes a frame as tall as the terminal down its clear-and-redraw path on every render
   // (INK-NOTES.md), so the frame is one line shorter than the terminal.
