@@ -43,6 +43,12 @@ export const verbs: VerbEntry[] = [
     load: () => import('./backup.js'),
   },
   {
+    name: 'bench',
+    summary:
+      'benchmark model loading: warm-up, repeats, statistics, baseline comparison (exit 1 on a regression)',
+    load: () => import('./bench.js'),
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration, secrets redacted',
     load: () => import('./config.js'),
