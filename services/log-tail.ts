@@ -15,9 +15,10 @@
 // replaced, binary garbage becomes a flagged record of its own, CRLF is accepted, and lines longer
 // than maxLineBytes are cut for display and counted.
 //
-// Change notification comes from chokidar (inotify; polling only when asked). chokidar drops
-// change events inside its 5 ms throttle, so each event also schedules a trailing read, and a slow
-// backstop check (fstat only) catches anything missed.
+// Change notification comes from chokidar (inotify; polling only when asked). chokidar throttles
+// its `change` event to one per 50 ms per file and drops the rest, so reads are driven by its `raw`
+// event (every inotify event, coalesced per event-loop turn); `add`/`unlink` find new and removed
+// files; each event also schedules a trailing read, and a slow backstop check catches anything missed.
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -143,6 +144,8 @@ export class LogTailer {
   private backstop: NodeJS.Timeout | null = null;
   private seq = 0;
   private stopped = false;
+  private readonly dirty = new Set<string>();
+  private flushScheduled = false;
   private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
   private readonly maxLine: number;
   private readonly maxCont: number;
@@ -174,6 +177,21 @@ export class LogTailer {
     });
     const onEvent = (p: string) => this.onFsEvent(p);
     this.watcher.on('add', onEvent).on('change', onEvent).on('unlink', onEvent);
+    this.watcher.on('raw', (_event, evPath, opts) => {
+      const details = opts as { watchedPath?: string } | undefined;
+      const name = path.basename(evPath || details?.watchedPath || '');
+      this.dirty.add(this.followed.has(name) ? name : '*');
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          const names = [...this.dirty];
+          this.dirty.clear();
+          if (names.includes('*')) this.poll();
+          else for (const n of names) this.onFsEvent(path.join(path.dirname(this.followed.get(n)!.path), n));
+        });
+      }
+    });
     this.watcher.on('error', (err) => this.opts.onWarning?.(`watcher: ${(err as Error).message}`));
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
     // Anything written between the initial open and the watcher being ready.

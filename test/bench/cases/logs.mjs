@@ -1,0 +1,224 @@
+// logs: `logs analyze` over a generated Candy-Cadence log vs `grep -c ' - ERROR - '`; the live
+// latency from a line's append to its arrival from `logs tail --json` (vs `tail -F`) at 1,000 lines/s;
+// the RSS of `logs tail --json` under a flood of 5,000 lines/s with rotation.
+// Sizes: LOGS_BENCH_MB (default 1024), LOGS_LATENCY_SECONDS (10), LOGS_FLOOD_SECONDS (60; the
+// target names 600).
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+
+const MB = Number(process.env.LOGS_BENCH_MB ?? 1024);
+const LATENCY_SECONDS = Number(process.env.LOGS_LATENCY_SECONDS ?? 10);
+const FLOOD_SECONDS = Number(process.env.LOGS_FLOOD_SECONDS ?? 60);
+
+async function loadGenerator(h, dir) {
+  const esbuild = await import(pathToFileURL(path.join(h.root, 'node_modules/esbuild/lib/main.js')).href);
+  const out = path.join(dir, 'demo-log-lines.mjs');
+  await esbuild.build({
+    entryPoints: [path.join(h.root, 'services/demo-log-lines.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'warning',
+  });
+  return import(pathToFileURL(out).href);
+}
+
+function generate(gen, file, bytes) {
+  const r = gen.rng(11);
+  const fd = openSync(file, 'w');
+  let t = Date.now() - 48 * 3600_000;
+  let written = 0;
+  let parts = [];
+  let size = 0;
+  while (written < bytes) {
+    const s = `${gen.formatRecord(gen.randomRecord(r, t))}\n`;
+    t += 25;
+    parts.push(s);
+    size += s.length;
+    if (size > 8_000_000) {
+      const b = Buffer.from(parts.join(''));
+      writeSync(fd, b);
+      written += b.length;
+      parts = [];
+      size = 0;
+    }
+  }
+  closeSync(fd);
+}
+
+const median = (xs) => quantile(xs, 0.5);
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+/** Starts a follower, writes `rate` lines/s for `seconds` from a child process, returns latencies (ms). */
+async function latencyRun(h, { command, args, file, rate, seconds, json, rotateBytes = 0, onRss }) {
+  const follower = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const latencies = [];
+  let buf = '';
+  let received = 0;
+  follower.stdout.on('data', (d) => {
+    const now = performance.timeOrigin + performance.now();
+    buf += d;
+    let nl = buf.indexOf('\n');
+    while (nl >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const m = /probe (\d+\.\d+)/.exec(line);
+      if (m) {
+        received++;
+        latencies.push(now - Number(m[1]));
+      }
+      nl = buf.indexOf('\n');
+    }
+  });
+  if (json)
+    await new Promise((resolve) =>
+      follower.stderr.on('data', (d) => String(d).includes('ready') && resolve()),
+    );
+  else await new Promise((r) => setTimeout(r, 500));
+  const writerSrc = `
+    const fs = require('node:fs');
+    const { performance } = require('node:perf_hooks');
+    const file = ${JSON.stringify(file)}; const rate = ${rate}; const seconds = ${seconds}; const rotateBytes = ${rotateBytes};
+    let fd = fs.openSync(file, 'a'); let size = fs.statSync(file).size; let n = 0; let rot = 0;
+    const start = performance.now();
+    const pad = ' payload '.repeat(12);
+    const tick = () => {
+      const due = Math.min(rate * seconds, Math.floor(((performance.now() - start) / 1000) * rate));
+      while (n < due) {
+        n++;
+        const t = (performance.timeOrigin + performance.now()).toFixed(3);
+        const d = new Date();
+        const line = d.toISOString().replace('T', ' ').replace('Z', '').replace('.', ',') + ' - bench.writer - INFO - probe ' + t + pad + '\\n';
+        fs.writeSync(fd, line); size += line.length;
+        if (rotateBytes && size > rotateBytes) { fs.closeSync(fd); fs.renameSync(file, file + '.' + (++rot % 3 + 1)); fd = fs.openSync(file, 'a'); size = 0; }
+      }
+      if (n < rate * seconds) setTimeout(tick, 1); else { fs.closeSync(fd); process.stdout.write(String(n)); }
+    };
+    tick();`;
+  const rssSamples = [];
+  const rssTimer = onRss
+    ? setInterval(() => {
+        try {
+          const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${follower.pid}/status`, 'utf8'));
+          if (m) rssSamples.push(Number(m[1]) / 1024);
+        } catch {}
+      }, 1000)
+    : null;
+  const w = await h.runCommand(process.execPath, ['-e', writerSrc]);
+  const total = Number(w.stdout);
+  const deadline = Date.now() + 5000;
+  while (received < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (rssTimer) clearInterval(rssTimer);
+  follower.kill('SIGTERM');
+  await new Promise((r) => follower.once('exit', r));
+  return { latencies, total, received, rss: rssSamples };
+}
+
+export default {
+  name: 'logs',
+  description: `logs analyze over ${MB} MB vs grep -c; tail latency at 1,000 lines/s vs tail -F; flood RSS at 5,000 lines/s`,
+  async run(h) {
+    const dir = h.tmpDir();
+    const gen = await loadGenerator(h, dir);
+    const file = path.join(dir, 'candy_cadence.log');
+    const t0 = Date.now();
+    generate(gen, file, MB * 1024 * 1024);
+    const bytes = statSync(file).size;
+    process.stderr.write(
+      `generated ${(bytes / 1048576).toFixed(0)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
+
+    // Alternate ours and grep; medians.
+    const ours = [];
+    const theirs = [];
+    let report = null;
+    for (let i = 0; i < 4; i++) {
+      const g = await h.runCommand('grep', ['-c', ' - ERROR - ', file]);
+      const o = await h.runCommand(h.node, [h.cli, 'logs', 'analyze', file, '--json'], {
+        env: { ...process.env, CADENCE_OPS_STATE_DIR: dir },
+      });
+      if (o.code !== 0 && o.code !== 1) throw new Error(`logs analyze failed: ${o.stderr}`);
+      if (i === 0) {
+        report = JSON.parse(o.stdout);
+        if (report.totals.byLevel.ERROR !== Number(g.stdout.trim()))
+          throw new Error(
+            `ERROR count differs: ours ${report.totals.byLevel.ERROR}, grep ${g.stdout.trim()}`,
+          );
+        continue; // warm-up
+      }
+      ours.push(o.ms);
+      theirs.push(g.ms);
+    }
+    const o = median(ours);
+    const g = median(theirs);
+    h.compare({
+      label: `analyze ${(bytes / 1048576).toFixed(0)} MB (time)`,
+      ours: o,
+      theirs: g,
+      theirsName: "grep -c ' - ERROR - '",
+      target: '≤ 3x',
+    });
+    h.figure({ label: 'analyze throughput', value: bytes / 1048576 / (o / 1000), unit: 'MB/s' });
+    h.figure({ label: 'analyze lines/s', value: report.totals.lines / (o / 1000) / 1e6, unit: 'M lines/s' });
+
+    // Live latency at 1,000 lines/s.
+    const live = path.join(dir, 'live');
+    mkdirSync(live);
+    const liveFile = path.join(live, 'candy_cadence.log');
+    writeFileSync(liveFile, '');
+    const oursLat = await latencyRun(h, {
+      command: h.node,
+      args: [h.cli, 'logs', 'tail', liveFile, '--json'],
+      file: liveFile,
+      rate: 1000,
+      seconds: LATENCY_SECONDS,
+      json: true,
+    });
+    const tailLat = await latencyRun(h, {
+      command: 'tail',
+      args: ['-F', '-n', '0', liveFile],
+      file: liveFile,
+      rate: 1000,
+      seconds: LATENCY_SECONDS,
+      json: false,
+    });
+    h.compare({
+      label: 'tail latency p99 at 1,000 lines/s',
+      ours: quantile(oursLat.latencies, 0.99),
+      theirs: quantile(tailLat.latencies, 0.99),
+      theirsName: 'tail -F',
+      target: '≤ 20 ms',
+    });
+    h.figure({ label: 'tail latency p50', value: quantile(oursLat.latencies, 0.5), unit: 'ms' });
+    h.figure({ label: 'tail lines received / written', value: oursLat.received / oursLat.total, unit: '' });
+
+    // Flood: 5,000 lines/s with RotatingFileHandler-style rotation every 20 MB.
+    const floodFile = path.join(live, 'error.log');
+    writeFileSync(floodFile, '');
+    const flood = await latencyRun(h, {
+      command: h.node,
+      args: [h.cli, 'logs', 'tail', floodFile, '--json'],
+      file: floodFile,
+      rate: 5000,
+      seconds: FLOOD_SECONDS,
+      json: true,
+      rotateBytes: 20 * 1024 * 1024,
+      onRss: true,
+    });
+    h.figure({
+      label: `flood ${FLOOD_SECONDS} s at 5,000/s: max RSS`,
+      value: Math.max(...flood.rss),
+      unit: 'MB',
+      target: '< 200 MB',
+    });
+    h.figure({ label: 'flood: latency p99', value: quantile(flood.latencies, 0.99), unit: 'ms' });
+    h.figure({ label: 'flood: lines received / written', value: flood.received / flood.total, unit: '' });
+  },
+};
