@@ -8,10 +8,18 @@
 // heads are recognised and their time and level read from bytes, and only the records that are
 // clustered (WARNING and above by default; every record with assignments) are decoded to strings.
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createGunzip, gunzipSync, constants as zlibConstants } from 'node:zlib';
 import type { AlertInput, AlertSink, Severity } from './alert-sink.js';
 import type { Config } from './config.js';
-import { type Cluster, type ClusterView, TemplateMiner, templateOf, viewOf } from './log-clusters.js';
+import {
+  type Cluster,
+  type ClusterView,
+  type MinerSnapshot,
+  TemplateMiner,
+  templateOf,
+  viewOf,
+} from './log-clusters.js';
 import {
   CRITICAL_EXCEPTIONS,
   errorCodeOf,
@@ -52,6 +60,10 @@ export interface AnalysisOptions {
   /** Longest line kept (bytes); longer lines are cut and counted. */
   maxLineBytes?: number;
   miner?: TemplateMiner;
+  /** Worker threads for one large plain file (default: up to 4, the cores); 0 or 1 reads it here. */
+  workers?: number;
+  /** A file is split over workers from this size on (default 64 MB). */
+  splitMinBytes?: number;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
@@ -126,7 +138,6 @@ export interface AnalysisReport {
 
 const CHUNK = 4 * 1024 * 1024;
 const LEVEL_INDEX: Record<Level, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3, CRITICAL: 4 };
-const SEP = Buffer.from(' - ');
 
 interface Pending {
   level: Level | null;
@@ -171,6 +182,37 @@ function hash53(s: string): number {
 /** Runs the analysis over the inputs and returns the report (alerts included, not yet raised). */
 export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport> {
   const started = Date.now();
+  const ranges = splitPlan(opts);
+  if (ranges) {
+    const { runInWorker } = await import('./worker-entry.js');
+    const parts = await Promise.all(
+      ranges.map((range) =>
+        runInWorker<SerializedScan>('log-analyze-range', { opts: workerOptions(opts), range }),
+      ),
+    );
+    const state = mergeScans(parts.map((p) => deserializeScan(p, opts)));
+    state.files = [{ ...state.files[0]!, path: opts.inputs[0]!.path, name: opts.inputs[0]!.name }];
+    return buildReport(state, opts, started);
+  }
+  return buildReport(await scanInputs(opts), opts, started);
+}
+
+export interface ScanState {
+  totals: AnalysisReport['totals'];
+  levelCounts: Float64Array;
+  hours: Map<number, Float64Array>;
+  frequent: Map<string, { cluster: number; type: string; count: number; lastSeen: number }>;
+  critical: Map<string, { count: number; firstSeen: number; lastSeen: number; clusters: Set<number> }>;
+  st: { errorsLastHour: number; errorCount: number; recordNo: number };
+  files: FileSummary[];
+  miner: TemplateMiner;
+}
+
+/** Reads the inputs (or one byte range of the first) into counts and clusters. */
+export async function scanInputs(
+  opts: AnalysisOptions,
+  range?: { start: number; end: number },
+): Promise<ScanState> {
   const now = opts.now ?? Date.now();
   const since = opts.since ?? null;
   const until = opts.until ?? null;
@@ -199,9 +241,7 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
     string,
     { count: number; firstSeen: number; lastSeen: number; clusters: Set<number> }
   >();
-  let errorsLastHour = 0;
-  let errorCount = 0;
-  let recordNo = 0;
+  const st = { errorsLastHour: 0, errorCount: 0, recordNo: 0 };
 
   const bytesTotal = opts.inputs.reduce((s, i) => {
     try {
@@ -276,6 +316,11 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
     let skipRecord = false; // current record is outside the window or a duplicate: its continuation goes too
     let lineNo = 0;
     let carry: Buffer | null = null;
+    const hourBytes = new Uint8Array(9);
+    let hourStart = 0;
+    // Exact times are needed for the window and for every clustered record; INFO/DEBUG lines only
+    // need their hour otherwise.
+    const exactTimes = since !== null || until !== null || clusterAll;
     if (!parser) {
       parser = detectParserOf(peekLines(input));
       fast = parser === timestampParser;
@@ -332,12 +377,12 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
         }
       }
       if (rank >= 3) {
-        errorCount++;
+        st.errorCount++;
         const t = time ?? now;
-        if (t >= lastHourFrom && t <= now) errorsLastHour++;
+        if (t >= lastHourFrom && t <= now) st.errorsLastHour++;
       }
       const clustered = clusterAll || rank >= 2 || level === null;
-      if (!clustered) recordNo++;
+      if (!clustered) st.recordNo++;
       return clustered;
     };
     const cluster = (
@@ -356,7 +401,7 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
         exceptionLine: null,
         file: input.base ?? input.name,
         line: lineNo,
-        record: recordNo++,
+        record: st.recordNo++,
         dedupeKey: key,
       };
     };
@@ -400,26 +445,43 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
         b[s + 16] === 58 &&
         b[s + 19] === 44 &&
         b[s + 23] === 32 &&
-        b[s + 24] === 45
+        b[s + 24] === 45 &&
+        b[s + 25] === 32
       ) {
-        const a = b.indexOf(SEP, s + 26);
-        if (a > 0 && a < e) {
+        // The " - " after the logger name.
+        let a = s + 26;
+        const lim = e - 3;
+        while (a <= lim && !(b[a] === 32 && b[a + 1] === 45 && b[a + 2] === 32)) a++;
+        if (a <= lim) {
           const q = a + 3;
           const l = levelAt(b, q, e);
           if (l) {
             lineNo++;
-            const d2 = (i: number) => (b[i]! - 48) * 10 + (b[i + 1]! - 48);
-            const y = d2(s) * 100 + d2(s + 2);
-            const time = localEpoch(
-              y,
-              d2(s + 5),
-              d2(s + 8),
-              d2(s + 11),
-              d2(s + 14),
-              d2(s + 17),
-              d2(s + 20) * 10 + (b[s + 22]! - 48),
-            );
             const rank = LEVEL_RANK[l];
+            // The start of the hour, recomputed only when the date or hour bytes change.
+            if (
+              b[s + 12] !== hourBytes[7] ||
+              b[s + 11] !== hourBytes[6] ||
+              b[s + 9] !== hourBytes[4] ||
+              b[s + 8] !== hourBytes[3] ||
+              b[s + 6] !== hourBytes[1] ||
+              b[s + 5] !== hourBytes[0] ||
+              b[s + 3] !== hourBytes[8]
+            ) {
+              for (let i = 0; i < 8; i++) hourBytes[i] = b[s + 5 + i]!;
+              hourBytes[8] = b[s + 3]!;
+              const d2 = (i: number) => (b[i]! - 48) * 10 + (b[i + 1]! - 48);
+              hourStart = localEpoch(d2(s) * 100 + d2(s + 2), d2(s + 5), d2(s + 8), d2(s + 11), 0, 0, 0);
+            }
+            let time = hourStart;
+            if (rank >= 2 || exactTimes) {
+              time +=
+                ((b[s + 14]! - 48) * 10 + (b[s + 15]! - 48)) * 60_000 +
+                ((b[s + 17]! - 48) * 10 + (b[s + 18]! - 48)) * 1000 +
+                (b[s + 20]! - 48) * 100 +
+                (b[s + 21]! - 48) * 10 +
+                (b[s + 22]! - 48);
+            }
             const key = dedupe && rank >= 2 ? hashBytes(b, s, e) : 0;
             if (head(l, time, key)) {
               const msgStart = q + l.length + 3;
@@ -441,15 +503,24 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
       handleString(b.toString('utf8', s, e));
     };
 
-    const consume = (chunk: Buffer) => {
-      let b = chunk;
-      if (carry) {
-        b = Buffer.concat([carry, chunk]);
-        carry = null;
-      }
+    const consume = (b: Buffer) => {
       let s = 0;
       const n = b.length;
-      let nl = b.indexOf(10, s);
+      let nl = b.indexOf(10, 0);
+      if (carry) {
+        // Only the line that spans two chunks is copied.
+        if (nl < 0) {
+          carry = appendBounded(carry, b, 0, n, maxLine);
+          return;
+        }
+        const whole = appendBounded(carry, b, 0, nl, maxLine);
+        carry = null;
+        handleBytes(whole, 0, whole.length);
+        totals.lines++;
+        summary.lines++;
+        s = nl + 1;
+        nl = b.indexOf(10, s);
+      }
       while (nl >= 0) {
         handleBytes(b, s, nl);
         totals.lines++;
@@ -457,11 +528,7 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
         s = nl + 1;
         nl = b.indexOf(10, s);
       }
-      if (s < n) {
-        // Keep the partial line, bounded: a line of megabytes is cut at maxLine.
-        carry = Buffer.from(b.subarray(s, Math.min(n, s + maxLine + 1)));
-        if (n - s > maxLine + 1) carry = Buffer.concat([carry.subarray(0, maxLine), Buffer.from('\u2026')]);
-      }
+      if (s < n) carry = appendBounded(null, b, s, n, maxLine);
     };
 
     try {
@@ -482,9 +549,12 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
         const fd = openSync(input.path, 'r');
         try {
           const buf = Buffer.allocUnsafe(CHUNK);
-          let pos = 0;
+          let pos = range?.start ?? 0;
+          const stop = range?.end ?? Number.POSITIVE_INFINITY;
           for (;;) {
-            const got = readSync(fd, buf, 0, CHUNK, pos);
+            const want = Math.min(CHUNK, stop - pos);
+            if (want <= 0) break;
+            const got = readSync(fd, buf, 0, want, pos);
             if (got <= 0) break;
             pos += got;
             summary.bytes += got;
@@ -513,7 +583,16 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
     bytesDone += size;
   }
 
-  totals.records = recordNo;
+  return { totals, levelCounts, hours, frequent, critical, st, files, miner };
+}
+
+/** Turns scanned counts and clusters into the report. */
+export function buildReport(state: ScanState, opts: AnalysisOptions, started: number): AnalysisReport {
+  const now = opts.now ?? Date.now();
+  const { totals, levelCounts, hours, frequent, critical, st, files, miner } = state;
+  const since = opts.since ?? null;
+  const until = opts.until ?? null;
+  totals.records = st.recordNo;
   LEVELS.forEach((l, i) => {
     totals.byLevel[l] = levelCounts[i]!;
   });
@@ -542,12 +621,12 @@ export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport
     timeline,
     errorRate: {
       threshold,
-      lastHour: errorsLastHour,
+      lastHour: st.errorsLastHour,
       peak,
       hoursOver: timeline
         .filter((b) => b.errors > threshold)
         .map((b) => ({ hour: b.hour, errors: b.errors })),
-      percent: (errorCount / recordsInWindow) * 100,
+      percent: (st.errorCount / recordsInWindow) * 100,
       kpiPercent: opts.thresholds.errorRatePercent,
     },
     frequentErrors: frequentErrors(frequent, miner, opts.thresholds.errorRepeat),
@@ -626,6 +705,16 @@ function frequentErrors(
     } else byKey.set(key, { key, type: v.type, message, count: v.count, lastSeen: v.lastSeen });
   }
   return [...byKey.values()].filter((e) => e.count >= repeat).sort((a, b) => b.count - a.count);
+}
+
+/** prefix + b[s, e), keeping at most max + 1 bytes (a longer line is cut later and counted). */
+function appendBounded(prefix: Buffer | null, b: Buffer, s: number, e: number, max: number): Buffer {
+  const have = prefix?.length ?? 0;
+  const take = Math.max(0, Math.min(e - s, max + 1 - have));
+  const out = Buffer.allocUnsafe(have + take);
+  if (prefix) prefix.copy(out, 0);
+  b.copy(out, have, s, s + take);
+  return out;
 }
 
 function detectParserOf(sample: string[]): LineParser {
@@ -726,3 +815,155 @@ export class LogAlertState {
 }
 
 export type { Cluster };
+
+// ---- splitting one large file over worker threads ---------------------------------------------
+
+export interface SerializedScan {
+  totals: AnalysisReport['totals'];
+  levelCounts: number[];
+  hours: Array<[number, number[]]>;
+  frequent: Array<[string, { cluster: number; type: string; count: number; lastSeen: number }]>;
+  critical: Array<[string, { count: number; firstSeen: number; lastSeen: number; clusters: number[] }]>;
+  st: ScanState['st'];
+  files: FileSummary[];
+  miner: MinerSnapshot;
+}
+
+/** Ranges of a single large plain file to analyse in parallel, or null to read it in one go. */
+function splitPlan(opts: AnalysisOptions): Array<{ start: number; end: number }> | null {
+  const workers = opts.workers ?? Math.min(4, availableParallelism());
+  if (workers < 2 || opts.inputs.length !== 1 || opts.onAssignment || opts.miner) return null;
+  if (opts.parser !== undefined && opts.parser !== 'auto' && opts.parser !== 'raw') return null;
+  const input = opts.inputs[0]!;
+  if (input.compressed) return null;
+  let size: number;
+  try {
+    size = statSync(input.path).size;
+  } catch {
+    return null;
+  }
+  const minBytes = opts.splitMinBytes ?? 64 * 1024 * 1024;
+  if (size < minBytes) return null;
+  const n = Math.min(workers, Math.ceil(size / (minBytes / 2)));
+  const cuts = [0];
+  const fd = openSync(input.path, 'r');
+  try {
+    const probe = Buffer.allocUnsafe(1024 * 1024);
+    for (let i = 1; i < n; i++) {
+      const at = Math.floor((size * i) / n);
+      const got = readSync(fd, probe, 0, probe.length, at);
+      // Cut before a line that starts a record (a digit: a timestamp), so no traceback is split.
+      let cut = -1;
+      let nl = probe.indexOf(10, 0);
+      while (nl >= 0 && nl + 1 < got) {
+        const c = probe[nl + 1]!;
+        if (c >= 48 && c <= 57) {
+          cut = at + nl + 1;
+          break;
+        }
+        nl = probe.indexOf(10, nl + 1);
+      }
+      if (cut > cuts[cuts.length - 1]! && cut < size) cuts.push(cut);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (cuts.length < 2) return null;
+  cuts.push(size);
+  return cuts.slice(0, -1).map((start, i) => ({ start, end: cuts[i + 1]! }));
+}
+
+/** The options a worker needs (serialisable: no callbacks, no parser objects). */
+function workerOptions(opts: AnalysisOptions): AnalysisOptions {
+  return {
+    inputs: opts.inputs,
+    parser: opts.parser,
+    since: opts.since ?? null,
+    until: opts.until ?? null,
+    now: opts.now ?? Date.now(),
+    clusterLevels: opts.clusterLevels,
+    thresholds: opts.thresholds,
+    logs: opts.logs,
+    maxLineBytes: opts.maxLineBytes,
+  };
+}
+
+/** The worker task: scan one range, send back the counts and clusters. */
+export async function scanRange(input: { opts: AnalysisOptions; range: { start: number; end: number } }) {
+  return serializeScan(await scanInputs(input.opts, input.range));
+}
+
+export function serializeScan(s: ScanState): SerializedScan {
+  return {
+    totals: s.totals,
+    levelCounts: [...s.levelCounts],
+    hours: [...s.hours.entries()].map(([k, v]) => [k, [...v]]),
+    frequent: [...s.frequent.entries()],
+    critical: [...s.critical.entries()].map(([k, v]) => [k, { ...v, clusters: [...v.clusters] }]),
+    st: s.st,
+    files: s.files,
+    miner: s.miner.snapshot(),
+  };
+}
+
+export function deserializeScan(s: SerializedScan, opts: AnalysisOptions): ScanState {
+  return {
+    totals: s.totals,
+    levelCounts: Float64Array.from(s.levelCounts),
+    hours: new Map(s.hours.map(([k, v]) => [k, Float64Array.from(v)])),
+    frequent: new Map(s.frequent),
+    critical: new Map(s.critical.map(([k, v]) => [k, { ...v, clusters: new Set(v.clusters) }])),
+    st: s.st,
+    files: s.files,
+    miner: TemplateMiner.fromSnapshot(s.miner, { maxClusters: opts.logs.maxClusters }),
+  };
+}
+
+/** Adds the later scans into the first (in input order). */
+export function mergeScans(parts: ScanState[]): ScanState {
+  const into = parts[0]!;
+  for (const p of parts.slice(1)) {
+    const ids = into.miner.absorb(p.miner);
+    const t = into.totals;
+    for (const k of Object.keys(t) as Array<keyof typeof t>) {
+      if (k === 'byLevel') continue;
+      (t[k] as number) += p.totals[k] as number;
+    }
+    for (let i = 0; i < into.levelCounts.length; i++) into.levelCounts[i]! += p.levelCounts[i]!;
+    for (const [h, v] of p.hours) {
+      const b = into.hours.get(h);
+      if (!b) into.hours.set(h, v);
+      else for (let i = 0; i < b.length; i++) b[i]! += v[i]!;
+    }
+    for (const v of p.frequent.values()) {
+      const cluster = ids.get(v.cluster) ?? v.cluster;
+      const key = `${cluster}|${v.type}`;
+      const f = into.frequent.get(key);
+      if (f) {
+        f.count += v.count;
+        f.lastSeen = Math.max(f.lastSeen, v.lastSeen);
+      } else into.frequent.set(key, { ...v, cluster });
+    }
+    for (const [type, v] of p.critical) {
+      const e = into.critical.get(type);
+      const clusters = [...v.clusters].map((c) => ids.get(c) ?? c);
+      if (!e) into.critical.set(type, { ...v, clusters: new Set(clusters) });
+      else {
+        e.count += v.count;
+        e.firstSeen = Math.min(e.firstSeen, v.firstSeen);
+        e.lastSeen = Math.max(e.lastSeen, v.lastSeen);
+        for (const c of clusters) e.clusters.add(c);
+      }
+    }
+    into.st.errorsLastHour += p.st.errorsLastHour;
+    into.st.errorCount += p.st.errorCount;
+    into.st.recordNo += p.st.recordNo;
+    const f0 = into.files[0]!;
+    const f1 = p.files[0]!;
+    f0.bytes += f1.bytes;
+    f0.lines += f1.lines;
+    f0.records += f1.records;
+    f0.error ??= f1.error;
+  }
+  return into;
+}

@@ -205,8 +205,8 @@ export class TemplateMiner {
   }
 
   /** Assigns already-masked tokens (used when merging miners) without touching counts. */
-  private match(level: Level | null, tokens: string[]): Cluster {
-    // Route by the first constant token and its position: leading timestamps and ids are skipped.
+  /** The leaf a token sequence routes to: level, token count, first constant token and its position. */
+  private leafFor(level: Level | null, tokens: string[]): Leaf {
     let at = 0;
     while (at < tokens.length && tokens[at] === WILDCARD) at++;
     const key = `${level ?? ''}\u0001${tokens.length}\u0001${at}\u0001${tokens[at] ?? ''}`;
@@ -215,6 +215,11 @@ export class TemplateMiner {
       leaf = { clusters: [] };
       this.leaves.set(key, leaf);
     }
+    return leaf;
+  }
+
+  private match(level: Level | null, tokens: string[]): Cluster {
+    const leaf = this.leafFor(level, tokens);
     let best: Cluster | null = null;
     let bestScore = -1;
     let bestParams = -1;
@@ -314,6 +319,50 @@ export class TemplateMiner {
     return [...this.byId.values()];
   }
 
+  /** A plain copy (for a worker thread to send back). */
+  snapshot(): MinerSnapshot {
+    return {
+      clusters: this.clusters().map((c) => ({
+        ...c,
+        minutes: [...c.minutes],
+        hours: [...c.hours],
+        codes: [...c.codes],
+        exceptions: [...c.exceptions],
+        files: [...c.files],
+      })),
+      remainder: { ...this.remainder },
+      records: this.records,
+    };
+  }
+
+  static fromSnapshot(s: MinerSnapshot, opts: MinerOptions = {}): TemplateMiner {
+    const m = new TemplateMiner(opts);
+    for (const c of s.clusters) {
+      const cluster: Cluster = {
+        id: c.id,
+        level: c.level,
+        tokens: [...c.tokens],
+        count: c.count,
+        firstSeen: c.firstSeen,
+        lastSeen: c.lastSeen,
+        minutes: new Map(c.minutes),
+        hours: new Map(c.hours),
+        samples: [...c.samples],
+        codes: new Map(c.codes),
+        exceptions: new Map(c.exceptions),
+        files: new Set(c.files),
+      };
+      // Placed as it was (not matched again), keeping the worker's ids.
+      m.leafFor(c.level, cluster.tokens).clusters.push(cluster);
+      m.byId.set(c.id, cluster);
+      m.nextId = Math.max(m.nextId, c.id + 1);
+    }
+    m.remainder.clusters = s.remainder.clusters;
+    m.remainder.records = s.remainder.records;
+    m.records = s.records;
+    return m;
+  }
+
   /** Merges the clusters of another miner (e.g. one that read another part of the input). */
   absorb(other: TemplateMiner): Map<number, number> {
     const mapping = new Map<number, number>();
@@ -335,6 +384,20 @@ export class TemplateMiner {
     this.remainder.records += other.remainder.records;
     return mapping;
   }
+}
+
+export interface MinerSnapshot {
+  clusters: Array<
+    Omit<Cluster, 'minutes' | 'hours' | 'codes' | 'exceptions' | 'files'> & {
+      minutes: Array<[number, number]>;
+      hours: Array<[number, number]>;
+      codes: Array<[string, number]>;
+      exceptions: Array<[string, number]>;
+      files: string[];
+    }
+  >;
+  remainder: { clusters: number; records: number };
+  records: number;
 }
 
 export function templateOf(c: Cluster): string {

@@ -9,6 +9,7 @@ export type WorkerTaskModule = { run(input: unknown, post: Post): Promise<unknow
 const tasks: Record<string, () => Promise<WorkerTaskModule>> = {
   db: () => import('./db-tasks.js'),
   'backup-sqlite': () => import('./backup-sqlite.js'),
+  'log-analyze-range': () => import('./log-analysis-worker.js'),
 };
 
 export async function runWorker(): Promise<void> {

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertInput, AlertSink } from '../services/alert-sink.js';
 import { defaultConfig } from '../services/config.js';
+import { formatRecord, randomRecord, rng } from '../services/demo-log-lines.js';
 import { type AnalysisOptions, analyzeLogs, LogAlertState } from '../services/log-analysis.js';
 import { discoverLogFiles } from '../services/log-files.js';
 import { regexParser } from '../services/log-parse.js';
@@ -181,6 +182,31 @@ describe('analyzeLogs over the fixture site (rotated, gzipped, tracebacks, CRLF,
       now,
     });
     expect(raw.totals.records).toBe(3);
+  });
+
+  it('a large file split over worker threads gives the same report as one pass', async () => {
+    const dir = tmp();
+    const f = path.join(dir, 'big.log');
+    const r = rng(4);
+    const parts: string[] = [];
+    let t = new Date(2026, 10, 22, 0, 0, 0).getTime();
+    for (let i = 0; i < 30_000; i++) parts.push(formatRecord(randomRecord(r, (t += 3000))));
+    writeFileSync(f, `${parts.join('\n')}\n`);
+    const opts = { ...base, inputs: [{ path: f, name: 'big.log' }], now: t };
+    const one = await analyzeLogs({ ...opts, workers: 0 });
+    const split = await analyzeLogs({ ...opts, workers: 3, splitMinBytes: 1024 * 1024 });
+    expect(split.totals).toEqual(one.totals);
+    expect(split.timeline).toEqual(one.timeline);
+    expect(split.errorRate).toEqual(one.errorRate);
+    expect(split.frequentErrors.map((e) => [e.key, e.count])).toEqual(
+      one.frequentErrors.map((e) => [e.key, e.count]),
+    );
+    expect(split.criticalExceptions.map((e) => [e.type, e.count])).toEqual(
+      one.criticalExceptions.map((e) => [e.type, e.count]),
+    );
+    const summary = (x: typeof one) => x.clusters.map((c) => `${c.level} ${c.count} ${c.template}`).sort();
+    expect(summary(split)).toEqual(summary(one));
+    expect(split.files).toEqual([{ ...one.files[0]!, bytes: one.files[0]!.bytes }]);
   });
 
   it('keeps the cluster table bounded and counts what it evicted', async () => {
