@@ -3,5 +3,5 @@
 import { type AnalysisOptions, scanRange } from './log-analysis.js';
 
 export function run(input: unknown) {
-  return scanRange(input as { opts: AnalysisOptions; range: { start: number; end: number } });
+  return scanRange(input as { opts: AnalysisOptions; range: { start: number; end: number } | null });
 }

@@ -889,8 +889,11 @@ function workerOptions(opts: AnalysisOptions): AnalysisOptions {
 }
 
 /** The worker task: scan one range, send back the counts and clusters. */
-export async function scanRange(input: { opts: AnalysisOptions; range: { start: number; end: number } }) {
-  return serializeScan(await scanInputs(input.opts, input.range));
+export async function scanRange(input: {
+  opts: AnalysisOptions;
+  range: { start: number; end: number } | null;
+}) {
+  return serializeScan(await scanInputs(input.opts, input.range ?? undefined));
 }
 
 export function serializeScan(s: ScanState): SerializedScan {
