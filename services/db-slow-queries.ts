@@ -249,10 +249,8 @@ function columnUses(tokens: Token[], aliases: Map<string, string>, schema: Schem
     return null;
   };
   let clause = '';
-  let depth = 0;
   for (let i = 0; i < sig.length; i++) {
     const t = sig[i]!;
-    if (t.type === 'punct') depth += t.text === '(' ? 1 : t.text === ')' ? -1 : 0;
     const up = t.type === 'ident' ? t.text.toUpperCase() : '';
     if (['SELECT', 'FROM', 'WHERE', 'ON', 'HAVING', 'LIMIT', 'SET', 'JOIN'].includes(up)) {
       clause = up;
@@ -553,10 +551,21 @@ interface Group {
 /** Groups records by the normalised shape of their (repaired) statement. */
 export function groupSlowQueries(records: SlowQueryRecord[], schema: SchemaInfo): Map<string, Group> {
   const groups = new Map<string, Group>();
+  // Logs repeat the same statements: repair and normalise each distinct text once.
+  const seen = new Map<string, { repair: Repair | null; planned: string; key: string }>();
   for (const r of records) {
-    const repair = r.truncated ? repairTruncated(r.sql, schema, true) : null;
-    const planned = repair ? repair.sql : r.sql;
-    const key = repair ? truncatedPatternKey(planned) : normalizeTokens(tokenize(planned));
+    let done = seen.get(r.sql);
+    if (!done) {
+      const repair = r.truncated ? repairTruncated(r.sql, schema, true) : null;
+      const planned = repair ? repair.sql : r.sql;
+      done = {
+        repair,
+        planned,
+        key: repair ? truncatedPatternKey(planned) : normalizeTokens(tokenize(planned)),
+      };
+      if (seen.size < 100_000) seen.set(r.sql, done);
+    }
+    const { repair, planned, key } = done;
     let g = groups.get(key);
     if (!g) {
       g = { key, records: [], repair, planned };

@@ -31,6 +31,7 @@ export function runInChildProcess<T>(
   opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: (m: unknown) => void },
 ): Promise<T> {
   const { command, args } = cliCommand(['db', '__task']);
+  const file = 'file' in input ? input.file : input.options.database;
   return new Promise<T>((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
@@ -49,20 +50,20 @@ export function runInChildProcess<T>(
           reject(
             new DbError(
               'other',
-              input.file,
+              file,
               `stopped after ${opts.timeoutMs} ms (time limit: database.sqlTimeoutMs)`,
             ),
           ),
         ),
       opts.timeoutMs,
     );
-    const onAbort = () => finish(() => reject(new DbError('other', input.file, 'cancelled')));
+    const onAbort = () => finish(() => reject(new DbError('other', file, 'cancelled')));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stderr!.on('data', (d) => (stderr += d));
     child.on('message', (m: { type: string; result?: unknown; message?: string }) => {
       if (m.type === 'progress') opts.onProgress?.(m.result);
       else if (m.type === 'done') finish(() => resolve(m.result as T));
-      else if (m.type === 'error') finish(() => reject(reviveDbError(new Error(m.message), input.file)));
+      else if (m.type === 'error') finish(() => reject(reviveDbError(new Error(m.message), file)));
     });
     child.on('error', (err) => finish(() => reject(err)));
     child.on('exit', (code, signal) =>

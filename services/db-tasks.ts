@@ -14,6 +14,7 @@ import {
   withWriteConnection,
 } from './db-connection.js';
 import { listObjects, measureObjectSizes, withSizes } from './db-info.js';
+import { type AnalyzeOptions, analyzeSlowQueries } from './db-slow-queries.js';
 
 type Post = (message: unknown) => void;
 
@@ -48,7 +49,8 @@ export type DbTaskInput =
       busyRetries: number;
     }
   | { op: 'measure'; file: string; copy: string; sql: string; createIndex: string; runs: number }
-  | { op: 'sql'; file: string; sql: string; rowLimit: number };
+  | { op: 'sql'; file: string; sql: string; rowLimit: number }
+  | { op: 'slow-queries'; options: AnalyzeOptions };
 
 export interface CheckResult {
   kind: CheckKind;
@@ -479,9 +481,16 @@ export async function run(raw: unknown, post: Post): Promise<unknown> {
         return runMeasure(input, post);
       case 'sql':
         return runSql(input);
+      case 'slow-queries':
+        return await analyzeSlowQueries(input.options);
     }
   } catch (err) {
-    const e = classifyDbError(err, (input as { file?: string }).file ?? '?');
+    const e = classifyDbError(
+      err,
+      (input as { file?: string }).file ??
+        (input as { options?: { database?: string } }).options?.database ??
+        '?',
+    );
     // Carry the kind across the thread boundary in the message: "[busy] file: ...".
     throw new Error(`[${e.kind}] ${e.message}`);
   }

@@ -23,6 +23,8 @@ export interface OpenFileHolder {
   mode: 'r' | 'w' | 'rw' | null;
   /** The scanning process itself. */
   self: boolean;
+  /** Parent pid (0 when unknown): a child of the scanning process is one of its own helpers. */
+  ppid: number;
 }
 
 export interface OpenFilesScan {
@@ -134,15 +136,20 @@ function scanProcess(
       deleted,
       mode: accessMode(procRoot, pid, fd),
       self,
+      ppid: 0,
     });
   }
   if (holders.length) {
     const command = (readOrNull(`${procRoot}/${pid}/comm`) ?? '').trim();
     const cmdline = (readOrNull(`${procRoot}/${pid}/cmdline`) ?? '').replace(/\0+$/, '').replace(/\0/g, ' ');
-    if (!command && !cmdline && readOrNull(`${procRoot}/${pid}/stat`) === null) return { kind: 'vanished' };
+    const stat = readOrNull(`${procRoot}/${pid}/stat`);
+    if (!command && !cmdline && stat === null) return { kind: 'vanished' };
+    // Field 4 of stat, after the parenthesised command name (which may contain spaces).
+    const ppid = stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) || 0 : 0;
     for (const h of holders) {
       h.command = command;
       h.cmdline = cmdline;
+      h.ppid = ppid;
     }
   }
   return { kind: 'ok', holders };

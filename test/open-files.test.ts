@@ -38,6 +38,7 @@ describe('open-files', () => {
       expect(x.mode).toBe('rw');
       expect(x.deleted).toBe(false);
       expect(x.self).toBe(false);
+      expect(x.ppid).toBe(process.pid);
     }
     const summary = summariseHolders(mine);
     expect(summary).toHaveLength(1);
@@ -98,6 +99,7 @@ describe('open-files', () => {
     writeFileSync(path.join(proc, '100/fdinfo/7'), 'pos:\t0\nflags:\t0100002\nmnt_id:\t1\n');
     writeFileSync(path.join(proc, '100/comm'), 'python3\n');
     writeFileSync(path.join(proc, '100/cmdline'), 'python3\0candy_cadence.py\0');
+    writeFileSync(path.join(proc, '100/stat'), '100 (python3 app) S 1 100 100 0 -1 4194560 0 0 0 0');
     mkdirSync(path.join(proc, '200'));
     mkdirSync(path.join(proc, '300/fd'), { recursive: true });
     writeFileSync(path.join(proc, 'self'), '');
@@ -113,6 +115,7 @@ describe('open-files', () => {
         deleted: false,
         mode: 'rw',
         self: false,
+        ppid: 1,
       },
     ]);
     expect(scan).toMatchObject({ scanned: 3, vanished: 1, unreadable: 0 });

@@ -132,7 +132,10 @@ async function info(ctx: CommandContext): Promise<number> {
   );
   const byPid = new Map<number, { command: string; files: string[] }>();
   for (const h of overview.holders) {
-    const e = byPid.get(h.pid) ?? { command: h.cmdline || h.command, files: [] };
+    const e = byPid.get(h.pid) ?? {
+      command: `${h.cmdline || h.command}${h.ppid === process.pid ? ' (this console)' : ''}`,
+      files: [],
+    };
     e.files.push(
       `${h.file.slice(i.file.length) || 'db'}${h.mode ? ` ${h.mode}` : ''}${h.deleted ? ' (deleted)' : ''}`,
     );

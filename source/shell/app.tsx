@@ -60,6 +60,7 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
   const { columns, rows } = useStore(size);
   const [active, setActive] = useState<ScreenId>(initialScreen);
   const [helpOpen, setHelpOpen] = useState(false);
+  const [helpScroll, setHelpScroll] = useState(0);
   const [dialog, setDialog] = useState<{ options: ConfirmOptions; resolve: (ok: boolean) => void } | null>(
     null,
   );
@@ -142,6 +143,11 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
     }
     if (mode === 'help') {
       if (['escape', '?', 'q', 'enter'].includes(name)) setHelpOpen(false);
+      // A help taller than the screen scrolls (HelpOverlay clamps the offset).
+      else if (name === 'down' || name === 'j') setHelpScroll((s) => s + 1);
+      else if (name === 'up' || name === 'k') setHelpScroll((s) => Math.max(0, s - 1));
+      else if (name === 'pagedown' || name === 'space') setHelpScroll((s) => s + 10);
+      else if (name === 'pageup') setHelpScroll((s) => Math.max(0, s - 10));
       return;
     }
     const binding = findBinding(screen.bindings, name) ?? findBinding(NAVIGATION, name);
@@ -160,8 +166,10 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
     const global = findBinding(GLOBAL, name);
     if (!global) return;
     if (global.command === 'quit') exit();
-    else if (global.command === 'help') setHelpOpen(true);
-    else if (global.command === 'next-screen') switchBy(1);
+    else if (global.command === 'help') {
+      setHelpScroll(0);
+      setHelpOpen(true);
+    } else if (global.command === 'next-screen') switchBy(1);
     else if (global.command === 'previous-screen') switchBy(-1);
   }
 
@@ -200,7 +208,13 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
           <Box height={bodyHeight} width={columns} flexDirection="column" overflow="hidden">
             <Screen key={screen.id} width={columns} height={bodyHeight} />
             {helpOpen ? (
-              <HelpOverlay screen={screen} readOnly={context.readOnly} width={columns} height={bodyHeight} />
+              <HelpOverlay
+                screen={screen}
+                readOnly={context.readOnly}
+                width={columns}
+                height={bodyHeight}
+                offset={helpScroll}
+              />
             ) : null}
             {dialog ? (
               <Dialog

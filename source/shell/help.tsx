@@ -12,6 +12,8 @@ export function helpLines(
   screen: ScreenDefinition,
   readOnly: boolean,
   width: number,
+  /** One line for the standard moving keys instead of one per key (when space is short). */
+  compactMoving = false,
 ): Array<{ text: string; tone?: 'title' | 'dim' | 'warn' }> {
   const lines: Array<{ text: string; tone?: 'title' | 'dim' | 'warn' }> = [];
   lines.push({ text: `Help: ${screen.key} ${screen.title}`, tone: 'title' });
@@ -34,10 +36,11 @@ export function helpLines(
   };
   section('This screen', screen.bindings);
   const screenKeys = new Set(screen.bindings.flatMap((b) => b.keys));
-  section(
-    'Moving',
-    NAVIGATION.filter((b) => !b.keys.every((k) => screenKeys.has(k))),
-  );
+  const moving = NAVIGATION.filter((b) => !b.keys.every((k) => screenKeys.has(k)));
+  if (compactMoving && moving.length) {
+    lines.push({ text: 'Moving', tone: 'title' });
+    lines.push({ text: `  ${moving.map((b) => `${keysOf(b)} ${b.description.split(' ')[0]}`).join(', ')}` });
+  } else section('Moving', moving);
   section('Everywhere', [
     {
       command: 'screens',
@@ -61,15 +64,30 @@ export function HelpOverlay({
   readOnly,
   width,
   height,
+  offset,
 }: {
   screen: ScreenDefinition;
   readOnly: boolean;
   width: number;
   height: number;
+  /** First line shown, when the help is taller than the screen (↑↓ scroll). */
+  offset?: number;
 }) {
   const inner = width - 4;
-  const lines = helpLines(screen, readOnly, inner);
-  const shown = lines.slice(0, Math.max(1, height - 2));
+  const room = Math.max(1, height - 2);
+  let lines = helpLines(screen, readOnly, inner);
+  if (lines.length > room) lines = helpLines(screen, readOnly, inner, true);
+  let shown = lines;
+  if (lines.length > room) {
+    const start = Math.max(0, Math.min(offset ?? 0, lines.length - (room - 1)));
+    shown = [
+      ...lines.slice(start, start + room - 1),
+      {
+        text: `↑↓ scroll: lines ${start + 1}-${Math.min(lines.length, start + room - 1)} of ${lines.length}`,
+        tone: 'dim',
+      },
+    ];
+  }
   return (
     <Box
       position="absolute"
