@@ -122,6 +122,49 @@ describe('cadence-ops logs (the built binary)', () => {
     ).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('analyze on a site raises the log alerts in the console state, and clears them when the condition is gone', async () => {
+    const root = path.join(work, 'alerts-site');
+    mkdirSync(path.join(root, 'logs'), { recursive: true });
+    writeFileSync(path.join(root, 'config.json'), '{}');
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    const stamp = (ms: number) => {
+      const d = new Date(ms);
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
+    };
+    const now = Date.now();
+    const lines = Array.from(
+      { length: 60 },
+      (_, i) =>
+        `${stamp(now - 50 * 60_000 + i * 30_000)} - candy_cadence.db - ERROR - DB002 SQLITE_CORRUPT on page ${i}`,
+    );
+    writeFileSync(path.join(root, 'logs/candy_cadence.log'), `${lines.join('\n')}\n`);
+    const r1 = await run(['logs', 'analyze', '--root', root]);
+    expect(r1.code).toBe(1);
+    const { openStateDb } = await import('../services/state-db.js');
+    const { AlertService } = await import('../services/alerts.js');
+    const { siteStateDbPath } = await import('../services/paths.js');
+    const active = () => {
+      const db = openStateDb(siteStateDbPath(root, env));
+      try {
+        return new AlertService(db, { cooldownSeconds: 0 })
+          .active({ source: 'logs' })
+          .map((a) => a.key)
+          .sort();
+      } finally {
+        db.close();
+      }
+    };
+    expect(active()).toContain('error-rate');
+    expect(active()).toContain('frequent:DatabaseError:DB002 SQLITE_CORRUPT on page <*>');
+    writeFileSync(
+      path.join(root, 'logs/candy_cadence.log'),
+      `${stamp(now)} - candy_cadence.main - INFO - all quiet\n`,
+    );
+    const r2 = await run(['logs', 'analyze', '--root', root]);
+    expect(r2.code).toBe(0);
+    expect(active()).toEqual([]);
+  });
+
   it('usage errors exit 2 with a clear message', async () => {
     const r1 = await run(['logs', 'analyze', path.join(work, 'nope.log')]);
     expect([r1.code, r1.stderr]).toEqual([2, expect.stringMatching(/no such file: .*nope\.log/)]);

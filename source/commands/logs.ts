@@ -1,5 +1,6 @@
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { AlertService } from '../../services/alerts.js';
 import { type AnalysisInput, type AnalysisReport, analyzeLogs } from '../../services/log-analysis.js';
 import { discoverLogFiles } from '../../services/log-files.js';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../../services/log-parse.js';
 import { rotateLogs } from '../../services/log-rotate.js';
 import { LogTailer, type TailRecord } from '../../services/log-tail.js';
+import { openStateDb } from '../../services/state-db.js';
 import { type CommandContext, printJson, UsageError, type VerbSpec } from './types.js';
 
 const verb: VerbSpec = {
@@ -30,6 +32,8 @@ analyze   Reads the site's log files (live, rotated .1….10 and gzipped history
           SystemError), clusters of messages by template (WARNING and above; --all-levels for all)
           with counts, first/last seen and samples, and clusters new within
           logs.newClusterWindowMinutes. A record written to several files is counted once.
+          On the site, the conditions raise (and clear) the console's log alerts, as the screen
+          does (not with FILES, --now or --no-record).
           Exit 0 when no alert condition holds, 1 when one does, 2 on a usage error or a missing file.
 tail      Follows every log file (and new ones) across rotation by rename, copytruncate and
           gzip, printing each record with the time it was received; tracebacks stay with their
@@ -51,7 +55,8 @@ Options
   --level L             tail: show records of level L and above (DEBUG, INFO, WARNING, ERROR, CRITICAL)
   --lines N             tail: start with the last N lines of each file (default 0)
   --duration S          tail: stop after S seconds
-  --dry-run             rotate: show what would be done`,
+  --dry-run             rotate: show what would be done
+  --no-record           analyze: do not raise or clear the console's alerts`,
   flags: {
     since: { type: 'string' },
     until: { type: 'string' },
@@ -65,6 +70,7 @@ Options
     lines: { type: 'number', default: 0 },
     duration: { type: 'number' },
     dryRun: { type: 'boolean', default: false },
+    record: { type: 'boolean', default: true },
   },
   async run(ctx) {
     const [sub, ...files] = ctx.args;
@@ -175,11 +181,27 @@ async function analyze(ctx: CommandContext, files: string[]): Promise<number> {
       stream.end(pendingWrite, () => resolve());
     });
   }
+  // On the site (not FILES given), the conditions raise and clear the console's log alerts, as the
+  // screen does; --no-record leaves them alone.
+  if (!files.length && ctx.flags.record !== false && !ctx.flags.now) recordAlerts(ctx, report);
   const unreadable = report.files.filter((f) => f.error);
   if (ctx.json) printJson(ctx, report);
   else printReport(ctx, report, Number(ctx.flags.top ?? 15));
   for (const f of unreadable) ctx.stderr.write(`cadence-ops: ${f.path}: ${f.error}\n`);
   return report.alerts.some((a) => a.severity !== 'info') ? 1 : 0;
+}
+
+function recordAlerts(ctx: CommandContext, report: AnalysisReport): void {
+  const site = ctx.site();
+  const db = openStateDb(site.stateDbPath);
+  try {
+    const service = new AlertService(db, { cooldownSeconds: site.loaded.config.alerts.cooldownSeconds });
+    const keys = new Set(report.alerts.map((a) => a.key));
+    for (const a of report.alerts) service.raise(a);
+    for (const a of service.active({ source: 'logs' })) if (!keys.has(a.key)) service.clear('logs', a.key);
+  } finally {
+    db.close();
+  }
 }
 
 const iso = (ms: number) => {
