@@ -113,7 +113,54 @@ function maskToken(token: string): string {
   return WILDCARD;
 }
 
-/** The masked tokens of a message: variables become `<*>`, adjacent ones collapse into one. */
+const SQL_VERBS = new Set([
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'WITH',
+  'REPLACE',
+  'PRAGMA',
+  'CREATE',
+  'DROP',
+  'ALTER',
+]);
+
+/**
+ * The masked tokens of a message joined by single spaces, in one pass, or null when the message
+ * needs the pre-passes of tokenize() (quoted strings, SQL, UUIDs). Equal to tokenize().join(' ').
+ */
+export function fastKey(message: string): string | null {
+  const n = message.length;
+  let out = '';
+  let start = -1;
+  let upper = true;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? message.charCodeAt(i) : 32;
+    if (c === 32 || c === 9 || c === 10 || c === 13) {
+      if (start >= 0) {
+        const tok = message.slice(start, i);
+        if (upper && i - start >= 4 && i - start <= 7 && SQL_VERBS.has(tok)) return null;
+        out = out.length ? `${out} ${maskToken(tok)}` : maskToken(tok);
+        start = -1;
+      }
+    } else {
+      if (c === 34 || c === 39) return null; // quotes
+      if (start < 0) {
+        start = i;
+        upper = true;
+      }
+      if (c < 65 || c > 90) upper = false;
+    }
+  }
+  if (n >= 36 && message.indexOf('-') >= 0) {
+    UUID.lastIndex = 0;
+    if (UUID.test(message)) return null;
+  }
+  return out;
+}
+
+/** The masked tokens of a message: variables become `<*>`. */
 export function tokenize(message: string): string[] {
   let text = message;
   if (text.indexOf('"') >= 0 || text.indexOf("'") >= 0) text = text.replace(QUOTED, `$1${WILDCARD}`);
@@ -170,6 +217,8 @@ export class TemplateMiner {
   private readonly maxMessageChars: number;
   private readonly leaves = new Map<string, Leaf>();
   private readonly byId = new Map<number, Cluster>();
+  /** Masked message → its cluster (cleared when it grows past 100,000 or clusters are evicted). */
+  private readonly cache = new Map<string, Cluster>();
   private nextId = 1;
   /** Clusters and records dropped by eviction. */
   readonly remainder = { clusters: 0, records: 0 };
@@ -199,7 +248,18 @@ export class TemplateMiner {
       input.message.length > this.maxMessageChars
         ? input.message.slice(0, this.maxMessageChars)
         : input.message;
-    const cluster = this.match(input.level, tokenize(message));
+    let cluster: Cluster | undefined;
+    const key = fastKey(message);
+    if (key !== null) {
+      // Messages that mask to the same tokens go to the same cluster: skip the search.
+      const ck = input.level === null ? key : `${input.level}\u0001${key}`;
+      cluster = this.cache.get(ck);
+      if (cluster === undefined || !this.byId.has(cluster.id)) {
+        cluster = this.match(input.level, key === '' ? [] : key.split(' '));
+        if (this.cache.size >= 100_000) this.cache.clear();
+        this.cache.set(ck, cluster);
+      }
+    } else cluster = this.match(input.level, tokenize(message));
     this.record(cluster, input, input.time ?? now);
     return cluster;
   }
@@ -313,6 +373,7 @@ export class TemplateMiner {
       leaf.clusters = leaf.clusters.filter((c) => !drop.has(c));
       if (leaf.clusters.length === 0) this.leaves.delete(key);
     }
+    this.cache.clear();
   }
 
   clusters(): Cluster[] {
