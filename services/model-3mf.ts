@@ -32,6 +32,8 @@ const MAX_EXACT_INSTANCED_VERTICES = 50_000_000;
 const MAX_COMPONENT_DEPTH = 32;
 const CHUNK = 1 << 20;
 const PAD = 64;
+/** Parts up to this size are inflated in one call rather than streamed. */
+const SMALL_PART = 4 << 20;
 /** Past this many object instances in the built scene, no box is computed. */
 const MAX_INSTANCES = 1_000_000;
 
@@ -700,6 +702,18 @@ async function scanPart(
   // Chunks are copied behind the unconsumed tail of the previous one, followed by zero padding: the
   // scanner may look a few bytes past the end without reading out of bounds (which would make V8
   // throw away its optimised code), and a zero byte matches nothing it looks for.
+  if (entry.uncompressedSize <= SMALL_PART) {
+    // A small part: inflated in one synchronous call (its declared size bounds the output).
+    const xml = inflateSmall(b, entry, limits.maxUncompressedBytes);
+    const padded = Buffer.alloc(xml.length + PAD);
+    xml.copy(padded);
+    const used = scanner.scan(padded, xml.length, true);
+    if (used < xml.length) {
+      const rest = padded.subarray(used, xml.length).toString('latin1').trim();
+      if (rest) scanner.fail('PAR004', `XML ends inside a tag (truncated): "${rest.slice(0, 30)}"`);
+    }
+    return finishPart(scanner);
+  }
   let scratch = Buffer.alloc(0);
   let have = 0;
   for await (const chunk of inflateChunks(b, entry, limits.maxUncompressedBytes, CHUNK)) {
@@ -730,6 +744,10 @@ async function scanPart(
       if (rest) scanner.fail('PAR004', `XML ends inside a tag (truncated): "${rest.slice(0, 30)}"`);
     }
   }
+  return finishPart(scanner);
+}
+
+function finishPart(scanner: ModelScanner): ModelScanner {
   if (!scanner.sawModel) scanner.fail('PAR004', 'no <model> element');
   if (!scanner.closedModel) scanner.fail('PAR004', 'XML ends before </model> (truncated)');
   scanner.finish();

@@ -20,7 +20,7 @@ type HeaderValue = string | number | null | HeaderValue[];
 
 /** FNV-1a of a type name with letters upper-cased, as the scan computes it. */
 function nameHash(name: string): number {
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 | 0;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ (name.charCodeAt(i) & 0xdf), 16777619);
   return h;
 }
@@ -71,13 +71,69 @@ export function parseStep(b: Uint8Array): ParsedModel {
   }
   if (!header.FILE_SCHEMA) throw new ModelError('PAR001', 'header has no FILE_SCHEMA');
   const schemas = flatStrings(header.FILE_SCHEMA[0]);
-  // DATA sections.
+  // DATA sections, scanned by a function of their own: V8 optimises it apart from the rest.
   const table = new TypeTable();
+  const products: string[] = [];
+  const { entities, complex, maxId, sections, sawEnd } = scanData(b, p, end, table, products);
+  if (sections === 0) throw new ModelError('PAR004', 'no DATA section');
+  const warnings: string[] = [STEP_NO_TESSELLATION];
+  if (!sawEnd) throw new ModelError('PAR004', 'missing END-ISO-10303-21; (truncated)');
+  const byType = countsByType(table);
+  const fileName = header.FILE_NAME ?? [];
+  const description = header.FILE_DESCRIPTION ?? [];
+  return {
+    format: 'step',
+    vertices: byType.CARTESIAN_POINT ?? 0,
+    triangles: null,
+    bbox: null,
+    warnings,
+    details: {
+      tessellation: STEP_NO_TESSELLATION,
+      schemas,
+      protocol: schemas.map(describeSchema).join(', '),
+      description: flatStrings(description[0]).join(' '),
+      implementationLevel: typeof description[1] === 'string' ? description[1] : null,
+      fileName: typeof fileName[0] === 'string' ? fileName[0] : null,
+      timeStamp: typeof fileName[1] === 'string' ? fileName[1] : null,
+      author: flatStrings(fileName[2]).filter(Boolean),
+      organization: flatStrings(fileName[3]).filter(Boolean),
+      preprocessor: typeof fileName[4] === 'string' ? fileName[4] : null,
+      originatingSystem: typeof fileName[5] === 'string' ? fileName[5] : null,
+      entities,
+      complexInstances: complex,
+      maxInstanceId: maxId,
+      dataSections: sections,
+      entityTypes: table.names.length,
+      byType,
+      products,
+      verticesMeaning: 'CARTESIAN_POINT instances',
+    },
+  };
+}
+
+/** Entity counts by type, most frequent first (kept out of parseStep's hot function). */
+function countsByType(table: TypeTable): Record<string, number> {
+  const entries = table.names.map((name, k) => ({ name, count: table.counts[k]! }));
+  entries.sort((a, z) => z.count - a.count || (a.name < z.name ? -1 : 1));
+  const byType: Record<string, number> = {};
+  for (const e of entries) byType[e.name] = e.count;
+  return byType;
+}
+
+interface DataScan {
+  entities: number;
+  complex: number;
+  maxId: number;
+  sections: number;
+  sawEnd: boolean;
+}
+
+/** The hot loop: every `#id = TYPE(...);` of the DATA sections, counted by type. */
+function scanData(b: Uint8Array, p: number, end: number, table: TypeTable, products: string[]): DataScan {
   let entities = 0;
   let complex = 0;
   let maxId = 0;
   let sections = 0;
-  const products: string[] = [];
   let sawEnd = false;
   let productType = -1;
   for (;;) {
@@ -137,12 +193,12 @@ export function parseStep(b: Uint8Array): ParsedModel {
               break;
             }
             const start = q;
-            let h = 0x811c9dc5;
+            let h = 0x811c9dc5 | 0;
             while (
               q < end &&
               (((d = b[q]!) >= 65 && d <= 90) || (d >= 48 && d <= 57) || d === 95 || (d >= 97 && d <= 122))
             ) {
-              h = Math.imul(h ^ (d & 0xdf), 16777619);
+              h = Math.imul(h ^ (d & 0xdf), 16777619) | 0;
               q++;
             }
             if (q === start)
@@ -152,12 +208,12 @@ export function parseStep(b: Uint8Array): ParsedModel {
           }
         } else {
           const start = q;
-          let h = 0x811c9dc5;
+          let h = 0x811c9dc5 | 0;
           while (
             ((d >= 65 && d <= 90) || (d >= 48 && d <= 57) || d === 95 || (d >= 97 && d <= 122)) &&
             q < end
           ) {
-            h = Math.imul(h ^ (d & 0xdf), 16777619);
+            h = Math.imul(h ^ (d & 0xdf), 16777619) | 0;
             d = ++q < end ? b[q]! : 0;
           }
           if (q === start)
@@ -194,43 +250,7 @@ export function parseStep(b: Uint8Array): ParsedModel {
     }
     if (!closed) throw new ModelError('PAR004', 'file ends inside a DATA section (no ENDSEC; truncated)');
   }
-  if (sections === 0) throw new ModelError('PAR004', 'no DATA section');
-  const warnings: string[] = [STEP_NO_TESSELLATION];
-  if (!sawEnd) throw new ModelError('PAR004', 'missing END-ISO-10303-21; (truncated)');
-  const order = table.names.map((_, k) => k);
-  order.sort((a, z) => table.counts[z]! - table.counts[a]! || (table.names[a]! < table.names[z]! ? -1 : 1));
-  const byType: Record<string, number> = {};
-  for (const k of order) byType[table.names[k]!] = table.counts[k]!;
-  const fileName = header.FILE_NAME ?? [];
-  const description = header.FILE_DESCRIPTION ?? [];
-  return {
-    format: 'step',
-    vertices: byType.CARTESIAN_POINT ?? 0,
-    triangles: null,
-    bbox: null,
-    warnings,
-    details: {
-      tessellation: STEP_NO_TESSELLATION,
-      schemas,
-      protocol: schemas.map(describeSchema).join(', '),
-      description: flatStrings(description[0]).join(' '),
-      implementationLevel: typeof description[1] === 'string' ? description[1] : null,
-      fileName: typeof fileName[0] === 'string' ? fileName[0] : null,
-      timeStamp: typeof fileName[1] === 'string' ? fileName[1] : null,
-      author: flatStrings(fileName[2]).filter(Boolean),
-      organization: flatStrings(fileName[3]).filter(Boolean),
-      preprocessor: typeof fileName[4] === 'string' ? fileName[4] : null,
-      originatingSystem: typeof fileName[5] === 'string' ? fileName[5] : null,
-      entities,
-      complexInstances: complex,
-      maxInstanceId: maxId,
-      dataSections: sections,
-      entityTypes: table.names.length,
-      byType,
-      products,
-      verticesMeaning: 'CARTESIAN_POINT instances',
-    },
-  };
+  return { entities, complex, maxId, sections, sawEnd };
 }
 
 function describeSchema(s: string): string {
@@ -244,17 +264,20 @@ function describeSchema(s: string): string {
  */
 class TypeTable {
   slots = new Int32Array(1024).fill(-1);
-  hashes: number[] = [];
+  // Typed arrays: hashes are full int32 values, which would turn a plain array's elements into
+  // heap numbers half-way through a file (and make V8 drop the scanner's optimised code).
+  hashes = new Int32Array(512);
+  counts = new Float64Array(512);
   names: string[] = [];
-  counts: number[] = [];
   last = -1;
   lastHash = 0;
 
   count(h: number, b: Uint8Array, start: number, stop: number): number {
     // Consecutive instances often share a type.
-    if (this.last >= 0 && this.lastHash === h && sameName(this.names[this.last]!, b, start, stop)) {
-      this.counts[this.last]!++;
-      return this.last;
+    const last = this.last;
+    if (last >= 0 && this.lastHash === h && sameName(this.names[last]!, b, start, stop)) {
+      this.counts[last]!++;
+      return last;
     }
     const mask = this.slots.length - 1;
     let i = h & mask;
@@ -275,8 +298,16 @@ class TypeTable {
         .toString('latin1')
         .toUpperCase(),
     );
-    this.hashes.push(h);
-    this.counts.push(1);
+    if (k >= this.hashes.length) {
+      const hashes = new Int32Array(this.hashes.length * 2);
+      hashes.set(this.hashes);
+      this.hashes = hashes;
+      const counts = new Float64Array(this.counts.length * 2);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+    this.hashes[k] = h;
+    this.counts[k] = 1;
     this.slots[i] = k;
     this.last = k;
     this.lastHash = h;
@@ -287,7 +318,7 @@ class TypeTable {
   rehash(): void {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
-    for (let k = 0; k < this.hashes.length; k++) {
+    for (let k = 0; k < this.names.length; k++) {
       let i = this.hashes[k]! & mask;
       while (slots[i]! >= 0) i = (i + 1) & mask;
       slots[i] = k;
