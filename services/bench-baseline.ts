@@ -65,6 +65,11 @@ const SCHEMA = [
     max_ms REAL,
     samples_ms TEXT
   );`,
+  `CREATE TABLE bench_sets (
+    name TEXT PRIMARY KEY,
+    paths TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+  );`,
 ];
 
 export function ensureBenchSchema(db: StateDb): void {
@@ -329,4 +334,34 @@ export function fileHistory(
     )
     .all(key, limit) as Array<{ runId: number; at: string; meanMs: number }>;
   return rows.reverse();
+}
+
+/** Named selections of model files for screen 6 (a "saved set"). */
+export function saveFileSet(db: StateDb, name: string, paths: string[], savedAt: string): void {
+  ensureBenchSchema(db);
+  db.prepare(
+    'INSERT INTO bench_sets (name, paths, saved_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET paths = excluded.paths, saved_at = excluded.saved_at',
+  ).run(name, JSON.stringify(paths), savedAt);
+}
+
+export function loadFileSet(db: StateDb, name: string): string[] | null {
+  ensureBenchSchema(db);
+  const row = db.prepare('SELECT paths FROM bench_sets WHERE name = ?').get(name) as
+    | { paths: string }
+    | undefined;
+  return row ? (JSON.parse(row.paths) as string[]) : null;
+}
+
+export function listFileSets(db: StateDb): Array<{ name: string; count: number; savedAt: string }> {
+  ensureBenchSchema(db);
+  const rows = db.prepare('SELECT name, paths, saved_at FROM bench_sets ORDER BY name').all() as Array<{
+    name: string;
+    paths: string;
+    saved_at: string;
+  }>;
+  return rows.map((r) => ({
+    name: r.name,
+    count: (JSON.parse(r.paths) as string[]).length,
+    savedAt: r.saved_at,
+  }));
 }
