@@ -330,7 +330,7 @@ function DatabaseScreen({ width, height }: ScreenProps) {
 
   const startAction = async (action: ActionKind) => {
     const target = action === 'reindex' && pane === 'tables' ? (objects[selected]?.name ?? null) : null;
-    const plan = db.planAction(action, target && objects[selected]?.kind !== 'virtual' ? target : null);
+    const plan = await db.planAction(action, target && objects[selected]?.kind !== 'virtual' ? target : null);
     if (plan.refusals.length) {
       ctx.ui.flash(`${plan.title} refused: ${plan.refusals.join('; ')}`, 'error');
       return;

@@ -12,9 +12,9 @@ import { DbError, preflightDatabaseFile, withReadOnly } from './db-connection.js
 import { ensureDatabaseSchema, type GrowthReport, lastRate, latestGrowth, recordRun } from './db-history.js';
 import { probeWriteLock, readSqliteLocks, writersOf } from './db-locks.js';
 import { type ActionKind, type ActionResult, reviveDbError, run as runTask } from './db-tasks.js';
-import { findOpenFileHoldersSync, sqliteFileSet } from './open-files.js';
+import { type DbJobRunner, freshWorker } from './db-worker.js';
+import { findOpenFileHolders, sqliteFileSet } from './open-files.js';
 import type { StateDb } from './state-db.js';
-import { runInWorker } from './worker-entry.js';
 
 export const ACTIONS: Record<ActionKind, { title: string; does: string; msPerMb: number }> = {
   analyze: {
@@ -103,7 +103,7 @@ function sizeOr0(file: string): number {
 const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
 
 /** What the action will do and whether it may: every check that is cheap, nothing changed. */
-export function planAction(opts: PlanOptions): ActionPlan {
+export async function planAction(opts: PlanOptions): Promise<ActionPlan> {
   const meta = ACTIONS[opts.action];
   const refusals: string[] = [];
   const warnings: string[] = [];
@@ -155,7 +155,7 @@ export function planAction(opts: PlanOptions): ActionPlan {
   }
 
   const app = findAppProcess({ pidFile: opts.pidFile ?? null, pattern: opts.processPattern ?? null }).process;
-  const scan = findOpenFileHoldersSync(sqliteFileSet(opts.database));
+  const scan = await findOpenFileHolders(sqliteFileSet(opts.database));
   const holders = [...new Map(scan.holders.map((h) => [h.pid, { pid: h.pid, command: h.command }])).values()];
   const writers = writersOf(readSqliteLocks(opts.database));
   let lockFree: boolean | null = null;
@@ -235,7 +235,7 @@ export interface RunActionOptions {
   state?: StateDb | null;
   onProgress?: (p: { phase: string; elapsedMs: number; expectedMs: number; message?: string }) => void;
   signal?: AbortSignal;
-  runner?: 'worker' | 'inline';
+  runner?: 'worker' | 'inline' | DbJobRunner;
   now?: () => number;
 }
 
@@ -302,7 +302,10 @@ export async function runMaintenanceAction(opts: RunActionOptions): Promise<Acti
     result =
       opts.runner === 'inline'
         ? ((await runTask(input, onMessage)) as ActionResult)
-        : await runInWorker<ActionResult>('db', input, { onProgress: onMessage, signal: opts.signal });
+        : await (typeof opts.runner === 'object' ? opts.runner : freshWorker).run<ActionResult>(input, {
+            onProgress: onMessage,
+            signal: opts.signal,
+          });
   } catch (err) {
     if (opts.signal?.aborted) {
       record('cancelled', `${plan.title} cancelled`, { databaseBytes: plan.facts.databaseBytes });

@@ -15,8 +15,8 @@ import {
   recordRun,
 } from './db-history.js';
 import { type CheckKind, type CheckResult, reviveDbError, run as runTask } from './db-tasks.js';
+import { type DbJobRunner, freshWorker } from './db-worker.js';
 import type { StateDb } from './state-db.js';
-import { runInWorker } from './worker-entry.js';
 
 /** Milliseconds per MB on a 2-core host like ours (100,000 models, BACKUP-NOTES.md and our bench). */
 export const DEFAULT_MS_PER_MB: Record<CheckKind, number> = { integrity: 8, quick: 3, foreign_keys: 1 };
@@ -47,8 +47,11 @@ export interface CheckOptions {
   state?: StateDb | null;
   onProgress?: (p: CheckProgress) => void;
   signal?: AbortSignal;
-  /** 'worker' (default) keeps the caller's thread free; 'inline' runs here (headless, no screen). */
-  runner?: 'worker' | 'inline';
+  /**
+   * 'worker' (default: a fresh worker thread) or a warm DbWorker keep the caller's thread free;
+   * 'inline' runs here (headless, no screen to keep answering).
+   */
+  runner?: 'worker' | 'inline' | DbJobRunner;
   now?: () => number;
 }
 
@@ -141,7 +144,10 @@ export async function runDatabaseCheck(opts: CheckOptions): Promise<CheckOutcome
     result =
       opts.runner === 'inline'
         ? ((await runTask(input, onMessage)) as CheckResult)
-        : await runInWorker<CheckResult>('db', input, { onProgress: onMessage, signal: opts.signal });
+        : await (typeof opts.runner === 'object' ? opts.runner : freshWorker).run<CheckResult>(input, {
+            onProgress: onMessage,
+            signal: opts.signal,
+          });
   } catch (err) {
     if (timer) clearInterval(timer);
     if (opts.signal?.aborted) {

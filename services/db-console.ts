@@ -13,9 +13,9 @@ import { defaultSlowQueryFiles, type SlowQueryReport } from './db-slow-queries.j
 import { runPromptSql } from './db-sql-prompt.js';
 import type { ActionKind, CheckKind, MeasureResult, SqlResult } from './db-tasks.js';
 import { reviveDbError } from './db-tasks.js';
+import { DbWorker } from './db-worker.js';
 import type { StateDb } from './state-db.js';
 import { createStore, type Store } from './store.js';
-import { runInWorker } from './worker-entry.js';
 
 export interface DbJob {
   kind: CheckKind | ActionKind | 'measure';
@@ -78,6 +78,8 @@ export class DbConsole {
   private controller: AbortController | null = null;
   private stopped = false;
   private refreshing = false;
+  /** Warm from the start, so a check costs what SQLite costs. */
+  private readonly worker = new DbWorker();
 
   constructor(private readonly opts: DbConsoleOptions) {
     this.store = createStore<DbConsoleState>({
@@ -108,6 +110,7 @@ export class DbConsole {
   }
 
   start(): void {
+    this.worker.warm();
     void this.refresh().then(() => this.refreshSizes());
     this.loadHistory();
     this.timer = setInterval(() => void this.refresh(), this.opts.refreshMs ?? 5000);
@@ -118,6 +121,7 @@ export class DbConsole {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.controller?.abort();
+    void this.worker.stop();
   }
 
   /** The cheap overview: pragmas, holders, locks, probe. No DBSTAT here. */
@@ -151,7 +155,7 @@ export class DbConsole {
     if (this.store.get().overviewError || this.store.get().sizesLoading) return;
     this.patch({ sizesLoading: true });
     try {
-      const objects = await runInWorker<DbObject[]>('db', { op: 'sizes', file: this.opts.database });
+      const objects = await this.worker.run<DbObject[]>({ op: 'sizes', file: this.opts.database });
       this.patch({ objects, sizesAt: this.now, sizesLoading: false });
     } catch (err) {
       this.patch({ sizesLoading: false, overviewError: reviveDbError(err, this.opts.database).message });
@@ -222,6 +226,7 @@ export class DbConsole {
         tableGrowthPercent: this.opts.config.thresholds.tableGrowthPercent,
         state: this.state(),
         signal,
+        runner: this.worker,
         onProgress: (p) =>
           this.patch({
             job: {
@@ -259,7 +264,7 @@ export class DbConsole {
     }
   }
 
-  planAction(action: ActionKind, target: string | null = null): ActionPlan {
+  planAction(action: ActionKind, target: string | null = null): Promise<ActionPlan> {
     return planAction({
       database: this.opts.database,
       action,
@@ -291,6 +296,7 @@ export class DbConsole {
         tableGrowthPercent: this.opts.config.thresholds.tableGrowthPercent,
         state: this.state(),
         signal,
+        runner: this.worker,
         onProgress: (p) =>
           this.patch({
             job: {
@@ -321,7 +327,7 @@ export class DbConsole {
     if (this.store.get().slowLoading) return;
     this.patch({ slowLoading: true });
     try {
-      const report = await runInWorker<SlowQueryReport>('db', {
+      const report = await this.worker.run<SlowQueryReport>({
         op: 'slow-queries',
         options: {
           database: this.opts.database,
@@ -373,6 +379,7 @@ export class DbConsole {
         confirmed,
         state: this.state(),
         signal,
+        runner: this.worker,
         onProgress: (phase) =>
           this.patch({
             job: {

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { DbError } from './db-connection.js';
 import { ensureDatabaseSchema, recordRun } from './db-history.js';
 import { type MeasureResult, reviveDbError } from './db-tasks.js';
+import { type DbJobRunner, freshWorker } from './db-worker.js';
 import type { StateDb } from './state-db.js';
-import { runInWorker } from './worker-entry.js';
 
 export interface MeasurePlan {
   database: string;
@@ -85,6 +85,7 @@ export async function measureIndex(opts: {
   state?: StateDb | null;
   onProgress?: (phase: string) => void;
   signal?: AbortSignal;
+  runner?: DbJobRunner;
   now?: () => number;
 }): Promise<MeasureResult> {
   const { plan } = opts;
@@ -112,8 +113,7 @@ export async function measureIndex(opts: {
     throw new MeasureRefusedError(reasons);
   }
   try {
-    const r = await runInWorker<MeasureResult>(
-      'db',
+    const r = await (opts.runner ?? freshWorker).run<MeasureResult>(
       {
         op: 'measure',
         file: plan.database,

@@ -31,7 +31,7 @@ export function runInChildProcess<T>(
   opts: { timeoutMs: number; signal?: AbortSignal; onProgress?: (m: unknown) => void },
 ): Promise<T> {
   const { command, args } = cliCommand(['db', '__task']);
-  const file = 'file' in input ? input.file : input.options.database;
+  const file = 'file' in input ? input.file : 'options' in input ? input.options.database : '?';
   return new Promise<T>((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';

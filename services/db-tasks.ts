@@ -50,7 +50,8 @@ export type DbTaskInput =
     }
   | { op: 'measure'; file: string; copy: string; sql: string; createIndex: string; runs: number }
   | { op: 'sql'; file: string; sql: string; rowLimit: number }
-  | { op: 'slow-queries'; options: AnalyzeOptions };
+  | { op: 'slow-queries'; options: AnalyzeOptions }
+  | { op: 'serve' };
 
 export interface CheckResult {
   kind: CheckKind;
@@ -447,6 +448,37 @@ function runSql(input: Extract<DbTaskInput, { op: 'sql' }>): SqlResult {
   }
 }
 
+/**
+ * A warm worker (db-worker.ts): takes jobs from the parent one after another until told to stop,
+ * so a check starts without loading the bundle first.
+ */
+async function serve(): Promise<null> {
+  const { parentPort } = await import('node:worker_threads');
+  const port = parentPort;
+  if (!port) throw new Error('serve runs in a worker thread');
+  return new Promise<null>((resolve) => {
+    let queue = Promise.resolve();
+    port.on('message', (m: { id: number; input?: DbTaskInput; stop?: boolean }) => {
+      if (m.stop) {
+        port.removeAllListeners('message');
+        resolve(null);
+        return;
+      }
+      queue = queue.then(async () => {
+        try {
+          const result = await run(m.input, (message) =>
+            port.postMessage({ type: 'job-progress', id: m.id, message }),
+          );
+          port.postMessage({ type: 'job-done', id: m.id, result });
+        } catch (err) {
+          port.postMessage({ type: 'job-error', id: m.id, message: (err as Error).message });
+        }
+      });
+    });
+    port.postMessage({ type: 'job-ready' });
+  });
+}
+
 export async function run(raw: unknown, post: Post): Promise<unknown> {
   const input = raw as DbTaskInput;
   try {
@@ -483,6 +515,8 @@ export async function run(raw: unknown, post: Post): Promise<unknown> {
         return runSql(input);
       case 'slow-queries':
         return await analyzeSlowQueries(input.options);
+      case 'serve':
+        return await serve();
     }
   } catch (err) {
     const e = classifyDbError(

@@ -12,6 +12,7 @@ import { latestGrowth, recentRuns } from '../services/db-history.js';
 import { readDbOverview } from '../services/db-info.js';
 import { probeWriteLock, readSqliteLocks } from '../services/db-locks.js';
 import type { ActionKind } from '../services/db-tasks.js';
+import { DbWorker } from '../services/db-worker.js';
 import { openStateDb, type StateDb } from '../services/state-db.js';
 import { makeCorruptDb, makeNotADatabase, makeRollbackDb, makeSiteDb } from './helpers/db-fixtures.js';
 import { HOLD_DATABASE, type Holder, repoRoot, startHolder } from './helpers/holder-process.js';
@@ -92,7 +93,7 @@ describe('db info', () => {
       maxGap = Math.max(maxGap, t - last);
       last = t;
     }, 10);
-    const plan = planAction({ database: db, action: 'analyze', readOnly: false, state });
+    const plan = await planAction({ database: db, action: 'analyze', readOnly: false, state });
     expect(plan.warnings.join(' ')).toContain(`pid ${h.pid}`);
     const started = performance.now();
     const err = await runMaintenanceAction({
@@ -179,7 +180,7 @@ describe('bad files', () => {
     expect(o.info.pageCount).toBeGreaterThan(10);
     // VACUUM and REINDEX refuse to rebuild a damaged database.
     for (const action of ['vacuum', 'reindex'] as const) {
-      const plan = planAction({ database: db, action, readOnly: false });
+      const plan = await planAction({ database: db, action, readOnly: false });
       const err = await runMaintenanceAction({
         plan,
         confirmed: true,
@@ -295,6 +296,50 @@ describe('checks', () => {
     expect(tables).toContain('metadata');
   });
 
+  it('a warm worker runs jobs one after another, survives a cancel by starting afresh', async () => {
+    const db = fresh('warm');
+    const worker = new DbWorker();
+    try {
+      worker.warm();
+      const [a, b] = await Promise.all([
+        runDatabaseCheck({ database: db, kind: 'quick', settings, tableGrowthPercent: 10, runner: worker }),
+        runDatabaseCheck({
+          database: db,
+          kind: 'foreign_keys',
+          settings,
+          tableGrowthPercent: 10,
+          runner: worker,
+        }),
+      ]);
+      expect([a.ok, b.ok]).toEqual([true, true]);
+      const controller = new AbortController();
+      const p = runDatabaseCheck({
+        database: db,
+        kind: 'integrity',
+        settings,
+        tableGrowthPercent: 10,
+        runner: worker,
+        signal: controller.signal,
+      });
+      controller.abort();
+      await expect(p).rejects.toThrow(/cancelled/);
+      const again = await runDatabaseCheck({
+        database: db,
+        kind: 'integrity',
+        settings,
+        tableGrowthPercent: 10,
+        runner: worker,
+      });
+      expect(again.ok).toBe(true);
+      const bad = (await worker
+        .run({ op: 'count', file: db, tables: ['no_such_table'] })
+        .catch((e) => e)) as Error;
+      expect(String(bad.message)).toMatch(/no such table: no_such_table/);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('cancel ends the check and records it as cancelled', async () => {
     const db = fresh('cancel');
     const controller = new AbortController();
@@ -318,12 +363,12 @@ describe('actions', () => {
   it('each action refuses under read-only and without confirmation, and records the refusal', async () => {
     const db = fresh('refusals');
     for (const action of actions) {
-      const ro = planAction({ database: db, action, readOnly: true });
+      const ro = await planAction({ database: db, action, readOnly: true });
       expect(ro.refusals).toEqual(['read-only mode: actions that change the database are disabled']);
       await expect(
         runMaintenanceAction({ plan: ro, confirmed: true, settings, tableGrowthPercent: 10, state }),
       ).rejects.toBeInstanceOf(ActionRefusedError);
-      const plan = planAction({ database: db, action, readOnly: false });
+      const plan = await planAction({ database: db, action, readOnly: false });
       expect(plan.refusals).toEqual([]);
       await expect(
         runMaintenanceAction({ plan, confirmed: false, settings, tableGrowthPercent: 10, state }),
@@ -339,22 +384,28 @@ describe('actions', () => {
 
   it('specific refusals: not enough disk for VACUUM, checkpoint without WAL, unknown target', async () => {
     const db = fresh('specific');
-    const vac = planAction({ database: db, action: 'vacuum', readOnly: false, freeBytesOf: () => 1000 });
+    const vac = await planAction({
+      database: db,
+      action: 'vacuum',
+      readOnly: false,
+      freeBytesOf: () => 1000,
+    });
     expect(vac.refusals[0]).toMatch(/not enough free disk for VACUUM: 0\.0 MB free .* needs at least/);
     const d = path.join(dir, 'rollback');
     mkdirSync(d);
     const rb = makeRollbackDb(d);
-    expect(planAction({ database: rb, action: 'checkpoint', readOnly: false }).refusals).toEqual([
+    expect((await planAction({ database: rb, action: 'checkpoint', readOnly: false })).refusals).toEqual([
       'journal mode is delete: there is no WAL to checkpoint',
     ]);
     expect(
-      planAction({ database: db, action: 'reindex', target: 'no_such', readOnly: false }).refusals,
+      (await planAction({ database: db, action: 'reindex', target: 'no_such', readOnly: false })).refusals,
     ).toEqual(['no table or index named no_such']);
     expect(
-      planAction({ database: db, action: 'vacuum', target: 'models', readOnly: false }).refusals,
+      (await planAction({ database: db, action: 'vacuum', target: 'models', readOnly: false })).refusals,
     ).toEqual(['VACUUM does not take a table or index name']);
     expect(
-      planAction({ database: path.join(dir, 'gone.db'), action: 'analyze', readOnly: false }).refusals[0],
+      (await planAction({ database: path.join(dir, 'gone.db'), action: 'analyze', readOnly: false }))
+        .refusals[0],
     ).toMatch(/gone\.db: no such file/);
   });
 
@@ -372,7 +423,7 @@ describe('actions', () => {
     });
     expect(infoBefore.info.freePages).toBeGreaterThan(0);
     for (const action of actions) {
-      const plan = planAction({
+      const plan = await planAction({
         database: db,
         action,
         target: action === 'reindex' ? 'idx_models_name' : null,

@@ -267,7 +267,7 @@ async function action(ctx: CommandContext, kind: ActionKind): Promise<number> {
   const target = ctx.args[1] ?? null;
   const state = openStateDb(site.stateDbPath);
   try {
-    const plan = planAction({
+    const plan = await planAction({
       database: site.paths.database,
       action: kind,
       target,
