@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { findAppProcess } from './app-process.js';
 import type { Config } from './config.js';
-import { DbError, preflightDatabaseFile, withReadOnly } from './db-connection.js';
+import { classifyDbError, DbError, preflightDatabaseFile, withReadOnly } from './db-connection.js';
 import { ensureDatabaseSchema, type GrowthReport, lastRate, latestGrowth, recordRun } from './db-history.js';
 import { probeWriteLock, readSqliteLocks, writersOf } from './db-locks.js';
 import { type ActionKind, type ActionResult, reviveDbError, run as runTask } from './db-tasks.js';
@@ -113,21 +113,28 @@ export async function planAction(opts: PlanOptions): Promise<ActionPlan> {
   let databaseBytes = 0;
   try {
     databaseBytes = preflightDatabaseFile(opts.database).size;
-    withReadOnly(opts.database, (db) => {
-      journalMode = String(db.pragma('journal_mode', { simple: true })).toLowerCase();
-      if (target) {
-        const found = db
-          .prepare('SELECT type FROM sqlite_schema WHERE name = ? COLLATE NOCASE')
-          .get(target) as { type: string } | undefined;
-        if (!found) refusals.push(`no table or index named ${target}`);
-        else if (opts.action === 'reindex' && found.type !== 'index' && found.type !== 'table')
-          refusals.push(`${target} is a ${found.type}: REINDEX takes a table or an index`);
-        else if (opts.action === 'analyze' && found.type !== 'index' && found.type !== 'table')
-          refusals.push(`${target} is a ${found.type}: ANALYZE takes a table or an index`);
-      }
-    });
+    // No waiting here (this may run on the screen's thread): a held lock is the action's to wait for.
+    withReadOnly(
+      opts.database,
+      (db) => {
+        journalMode = String(db.pragma('journal_mode', { simple: true })).toLowerCase();
+        if (target) {
+          const found = db
+            .prepare('SELECT type FROM sqlite_schema WHERE name = ? COLLATE NOCASE')
+            .get(target) as { type: string } | undefined;
+          if (!found) refusals.push(`no table or index named ${target}`);
+          else if (opts.action === 'reindex' && found.type !== 'index' && found.type !== 'table')
+            refusals.push(`${target} is a ${found.type}: REINDEX takes a table or an index`);
+          else if (opts.action === 'analyze' && found.type !== 'index' && found.type !== 'table')
+            refusals.push(`${target} is a ${found.type}: ANALYZE takes a table or an index`);
+        }
+      },
+      { busyTimeoutMs: 0 },
+    );
   } catch (err) {
-    refusals.push((err as Error).message);
+    if (classifyDbError(err, opts.database).kind === 'busy')
+      warnings.push('the database is locked right now: the action waits for it, then retries');
+    else refusals.push((err as Error).message);
   }
   if (target && opts.action !== 'analyze' && opts.action !== 'reindex')
     refusals.push(`${meta.title} does not take a table or index name`);
@@ -159,7 +166,8 @@ export async function planAction(opts: PlanOptions): Promise<ActionPlan> {
   const holders = [...new Map(scan.holders.map((h) => [h.pid, { pid: h.pid, command: h.command }])).values()];
   const writers = writersOf(readSqliteLocks(opts.database));
   let lockFree: boolean | null = null;
-  if (!refusals.length) lockFree = probeWriteLock(opts.database).writable;
+  if (!refusals.length)
+    lockFree = holders.length || scan.unreadable ? probeWriteLock(opts.database).writable : true;
   const rate = (opts.state ? lastRate(opts.state, opts.database, opts.action) : null) ?? meta.msPerMb;
   const expectedMs = (databaseBytes / 1048576) * rate;
 

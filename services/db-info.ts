@@ -354,21 +354,38 @@ export interface OverviewOptions {
   sizes?: boolean;
   /** Probe the write lock (default true). */
   probe?: boolean;
+  /**
+   * How long to wait for a lock held exclusively by another connection (default 0: this runs on
+   * the screen's thread, which must never wait; the CLI passes a little).
+   */
+  busyTimeoutMs?: number;
 }
 
 /** Info, objects, holders, locks and the probe in one read. Throws DbError when the file cannot be read. */
 export async function readDbOverview(opts: OverviewOptions): Promise<DbOverview> {
   const started = performance.now();
-  const { info, objects, sized } = withReadOnly(opts.database, (db) => {
-    const info = readDbInfo(db, opts.database);
-    let objects = listObjects(db);
-    const sized = opts.sizes ?? true;
-    if (sized) objects = withSizes(objects, measureObjectSizes(db));
-    return { info, objects, sized };
-  });
+  const { info, objects, sized } = withReadOnly(
+    opts.database,
+    (db) => {
+      const info = readDbInfo(db, opts.database);
+      let objects = listObjects(db);
+      const sized = opts.sizes ?? true;
+      if (sized) objects = withSizes(objects, measureObjectSizes(db));
+      return { info, objects, sized };
+    },
+    { busyTimeoutMs: opts.busyTimeoutMs ?? 0 },
+  );
   const scan = await findOpenFileHolders(sqliteFileSet(opts.database));
   const locks = readSqliteLocks(opts.database);
-  const probe = opts.probe === false ? null : probeWriteLock(opts.database, { waitMs: 0 });
+  // With nobody else holding the files there is no lock to find, and our write connection would be
+  // the last one to close, which checkpoints the WAL into the file: a write. So probe only when needed.
+  const others = scan.holders.filter((h) => !h.self);
+  const probe =
+    opts.probe === false
+      ? null
+      : others.length === 0 && scan.unreadable === 0
+        ? { writable: true, state: 'free' as const, ms: 0, note: 'no other process has the database open' }
+        : probeWriteLock(opts.database, { waitMs: 0 });
   const app = findAppProcess({ pidFile: opts.pidFile ?? null, pattern: opts.processPattern ?? null }).process;
   return {
     info,

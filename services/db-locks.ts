@@ -113,6 +113,8 @@ export interface LockProbe {
   /** How long the lock was held (free) or waited for (busy), ms. */
   ms: number;
   error?: string;
+  /** Set when the probe was not needed (nobody else has the database open). */
+  note?: string;
 }
 
 /**

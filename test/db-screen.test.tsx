@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rng, slowQueryMessage } from '../services/demo-log-lines.js';
 import { makeSiteDb } from './helpers/db-fixtures.js';
+import { HOLD_DATABASE, startHolder } from './helpers/holder-process.js';
 import { KEYS, type RenderedShell, renderShell, tick } from './helpers/shell.js';
 
 const RIGHT = '\x1b[C';
@@ -60,14 +61,31 @@ describe('database screen', () => {
     await shell.press('i');
     const frame = await waitFor(/integrity check: ok in \d/);
     expect(frame).toContain('integrity check: ok');
-    // Cancel right away: the worker is still starting.
-    shell.stdin.write('i');
-    await tick(5);
-    shell.stdin.write('x');
-    await waitFor(/integrity check: .*cancelled/);
+    await shell.dispose();
+    // The application holds the database exclusively: the next check waits for the lock (busy
+    // timeout, retries), so it is certainly running when x arrives.
+    const locked = path.join(home, 'locked-site');
+    for (const d of ['data', 'logs', 'temp']) mkdirSync(path.join(locked, d), { recursive: true });
+    const lockedDb = makeSiteDb(path.join(locked, 'data'), 500);
+    const holder = await startHolder(HOLD_DATABASE.replace("db.pragma('journal_mode = WAL');", ''), [
+      lockedDb,
+      'exclusive',
+    ]);
+    try {
+      shell = renderShell({ root: locked, initialScreen: 'database', columns: 100, rows: 30 });
+      // The overview itself says so, and stays up.
+      await waitFor(/database is locked/);
+      await tick(300);
+      await shell.press('i');
+      await waitFor('▶ integrity check');
+      await shell.press('x');
+      await waitFor(/integrity check: cancelled/);
+    } finally {
+      await holder.stop();
+    }
     await shell.press(RIGHT, RIGHT);
     await waitFor('[History]');
-    expect(await waitFor(/integrity\s+cancelled/)).toMatch(/integrity\s+ok/);
+    await waitFor(/integrity\s+cancelled/);
   });
 
   it('lists slow-query patterns and opens one with its plan and fix', async () => {
@@ -97,6 +115,7 @@ describe('database screen', () => {
     frame = await waitFor('Run VACUUM?');
     expect(frame).toContain('frees unused pages');
     expect(frame).toContain('quick_check runs first');
+    await tick(300); // the dialog starts reading keys once it is mounted
     await shell.press('n');
     await waitFor('VACUUM: not run');
     await shell.dispose();
@@ -112,8 +131,10 @@ describe('database screen', () => {
     await waitFor('journal wal');
     await shell.press('e');
     await waitFor('sql (read-only)>');
+    await tick(300); // the prompt starts reading keys once it is mounted
     for (const ch of 'SELECT count(*) AS n FROM models') shell.stdin.write(ch);
-    await tick();
+    await waitFor('FROM models');
+    await tick(100);
     await shell.press(KEYS.enter);
     const frame = await waitFor(/1 row\(s\)/);
     expect(frame).toContain('[SQL]');

@@ -121,6 +121,17 @@ describe('db info', () => {
     const script = HOLD_DATABASE.replace("db.pragma('journal_mode = WAL');", '');
     const h = await startHolder(script, [db, 'exclusive']);
     holders.push(h);
+    // The overview (on the screen's thread) does not wait for the lock: it says busy at once.
+    const t0 = performance.now();
+    await expect(
+      readDbOverview({ database: db, thresholds: { fragmentationPercent: 30 } }),
+    ).rejects.toMatchObject({
+      kind: 'busy',
+    });
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const plan = await planAction({ database: db, action: 'analyze', readOnly: false });
+    expect(plan.refusals).toEqual([]);
+    expect(plan.warnings.join(' ')).toMatch(/locked right now|write lock is taken/);
     const started = performance.now();
     const err = await runDatabaseCheck({
       database: db,

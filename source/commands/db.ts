@@ -95,6 +95,7 @@ async function info(ctx: CommandContext): Promise<number> {
     processPattern: cfg.app.processPattern,
     thresholds: { fragmentationPercent: cfg.thresholds.fragmentationPercent },
     sizes: !ctx.flags.fast,
+    busyTimeoutMs: cfg.database.busyTimeoutMs,
   });
   let growth = null;
   try {
