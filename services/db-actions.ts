@@ -344,7 +344,7 @@ export async function runMaintenanceAction(opts: RunActionOptions): Promise<Acti
   if (plan.action === 'checkpoint' && d.checkpoint)
     summary += d.checkpoint.busy
       ? `, incomplete: ${d.checkpoint.checkpointed} of ${d.checkpoint.log} frames (readers held it back)`
-      : `, ${d.checkpoint.checkpointed} frames copied, WAL truncated`;
+      : `, WAL ${mb(Number(result.details.walBytesBefore))} -> ${mb(Number(result.details.walBytesAfter))}`;
   if (plan.action === 'optimize')
     summary += d.statements?.length
       ? `, ran ${d.statements.join('; ')}`

@@ -38,6 +38,7 @@ function meaningOf(
   kind: FileLock['kind'],
   start: number,
   end: number | null,
+  walMode: boolean,
 ): string {
   if (file === 'shm') {
     if (start === SHM_DMS) return 'connected (WAL)';
@@ -52,7 +53,12 @@ function meaningOf(
     if (start === RESERVED) return 'writing: a write transaction is open (RESERVED)';
     if (start === PENDING) return 'about to commit (PENDING)';
     if (start >= SHARED_FIRST && (end === null || end > start))
-      return kind === 'write' ? 'committing (EXCLUSIVE)' : 'reading (SHARED)';
+      // In WAL mode every connection keeps a SHARED lock on the file for as long as it is open.
+      return kind === 'write'
+        ? 'committing (EXCLUSIVE)'
+        : walMode
+          ? 'connected (SHARED)'
+          : 'reading (SHARED)';
     return 'database file lock';
   }
   return 'lock';
@@ -95,7 +101,7 @@ export function readSqliteLocks(dbFile: string, locksFile = '/proc/locks'): File
       start,
       end,
       waiting: Boolean(m[1]),
-      meaning: meaningOf(which, kind, start, end),
+      meaning: meaningOf(which, kind, start, end, [...ids.values()].includes('shm')),
     });
   }
   return out;
