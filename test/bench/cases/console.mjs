@@ -1,0 +1,70 @@
+// Start-up and idle cost of the console on the demo site, next to htop in the same pseudo-terminal.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { processUsage, startInPty } from '../pty.mjs';
+
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
+
+export default {
+  name: 'console',
+  description: `launch to first full frame; CPU, RSS and bytes written over ${IDLE_SECONDS} s idle on the demo's Overview at 120x40`,
+  async run(h) {
+    const home = h.tmpDir();
+    const env = { ...process.env, CADENCE_OPS_DATA_DIR: path.join(home, 'data'), CADENCE_OPS_STATE_DIR: path.join(home, 'state') };
+    delete env.CI;
+    const built = spawnSync(h.node, [h.cli, 'demo', '--no-console'], { env, encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(built.stderr);
+    const site = built.stdout.trim();
+
+    // Launch to first full frame: the footer is the last line drawn.
+    const ours = [];
+    const theirs = [];
+    for (let i = 0; i < 7; i++) {
+      const c = startInPty(`${h.node} ${h.cli} --root ${site}`, { env });
+      ours.push(await c.waitFor('q quit'));
+      await c.stop('q');
+      if (h.has('htop')) {
+        const t = startInPty('htop', { env });
+        theirs.push(await t.waitFor('F10'));
+        await t.stop('q');
+      }
+    }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    h.compare({ label: 'launch to first full frame', ours: median(ours), theirs: theirs.length ? median(theirs) : undefined, theirsName: 'htop', unit: 'ms', target: '≤ 500 ms' });
+
+    // Idle with the simulated application running: the demo verb starts it.
+    const c = startInPty(`${h.node} ${h.cli} demo`, { env, columns: 120, rows: 40 });
+    await c.waitFor('app ● up');
+    await new Promise((r) => setTimeout(r, 3000));
+    const pid = c.programPid();
+    const before = processUsage(pid);
+    const bytesBefore = c.state.bytes;
+    let maxRss = before.rssMb;
+    const sampler = setInterval(() => {
+      maxRss = Math.max(maxRss, processUsage(pid).rssMb);
+    }, 1000);
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    clearInterval(sampler);
+    const after = processUsage(pid);
+    const cpu = ((after.cpuSeconds - before.cpuSeconds) / IDLE_SECONDS) * 100;
+    const bytesPerSecond = (c.state.bytes - bytesBefore) / IDLE_SECONDS;
+    await c.stop('q');
+
+    let htop = null;
+    if (h.has('htop')) {
+      const t = startInPty('htop', { env, columns: 120, rows: 40 });
+      await t.waitFor('F10');
+      await new Promise((r) => setTimeout(r, 2000));
+      const hp = t.programPid();
+      const b = processUsage(hp);
+      const bb = t.state.bytes;
+      await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+      const a = processUsage(hp);
+      htop = { cpu: ((a.cpuSeconds - b.cpuSeconds) / IDLE_SECONDS) * 100, rss: a.rssMb, bytes: (t.state.bytes - bb) / IDLE_SECONDS };
+      await t.stop('q');
+    }
+    h.compare({ label: 'idle CPU, % of one core', ours: cpu, theirs: htop?.cpu, theirsName: 'htop', unit: '%', target: '≤ 1.5 %' });
+    h.compare({ label: 'idle RSS, max', ours: maxRss, theirs: htop?.rss, theirsName: 'htop', unit: 'MB', target: '≤ 130 MB' });
+    h.compare({ label: 'bytes written to the terminal', ours: bytesPerSecond, theirs: htop?.bytes, theirsName: 'htop', unit: 'B/s', target: '≤ 1024 B/s' });
+  },
+};
