@@ -20,7 +20,10 @@ describe('README', () => {
   });
 
   it('documents every configuration key with its default', () => {
-    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Where state and logs go'));
+    const section = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('## Where state and logs go'),
+    );
     for (const key of leafKeys(defaultConfig())) expect(section, key).toContain(`| \`${key}\` |`);
   });
 

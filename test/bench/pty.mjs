@@ -1,16 +1,20 @@
 // Runs a full-screen program in a pseudo-terminal (util-linux `script`) of a given size and
 // watches what it writes, for start-up and idle measurements of terminal programs.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Starts `command` (a shell string) in a pty of columns x rows. */
 export function startInPty(command, { columns = 120, rows = 40, env = process.env } = {}) {
   const started = process.hrtime.bigint();
-  const child = spawn('script', ['-qfec', `stty cols ${columns} rows ${rows}; exec ${command}`, '/dev/null'], {
-    env: { ...env, TERM: 'xterm-256color' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'script',
+    ['-qfec', `stty cols ${columns} rows ${rows}; exec ${command}`, '/dev/null'],
+    {
+      env: { ...env, TERM: 'xterm-256color' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const state = { bytes: 0, text: '', events: [] };
   const decoder = new StringDecoder('utf8');
   child.stdout.on('data', (d) => {
@@ -33,7 +37,9 @@ export function startInPty(command, { columns = 120, rows = 40, env = process.en
     },
     /** The pid of the program itself (script's child, after `exec`). */
     programPid() {
-      const out = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n')[0];
+      const out = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0];
       return Number(out);
     },
     write(keys) {

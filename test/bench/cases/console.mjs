@@ -10,7 +10,11 @@ export default {
   description: `launch to first full frame; CPU, RSS and bytes written over ${IDLE_SECONDS} s idle on the demo's Overview at 120x40`,
   async run(h) {
     const home = h.tmpDir();
-    const env = { ...process.env, CADENCE_OPS_DATA_DIR: path.join(home, 'data'), CADENCE_OPS_STATE_DIR: path.join(home, 'state') };
+    const env = {
+      ...process.env,
+      CADENCE_OPS_DATA_DIR: path.join(home, 'data'),
+      CADENCE_OPS_STATE_DIR: path.join(home, 'state'),
+    };
     delete env.CI;
     const built = spawnSync(h.node, [h.cli, 'demo', '--no-console'], { env, encoding: 'utf8' });
     if (built.status !== 0) throw new Error(built.stderr);
@@ -30,7 +34,14 @@ export default {
       }
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    h.compare({ label: 'launch to first full frame', ours: median(ours), theirs: theirs.length ? median(theirs) : undefined, theirsName: 'htop', unit: 'ms', target: '≤ 500 ms' });
+    h.compare({
+      label: 'launch to first full frame',
+      ours: median(ours),
+      theirs: theirs.length ? median(theirs) : undefined,
+      theirsName: 'htop',
+      unit: 'ms',
+      target: '≤ 500 ms',
+    });
 
     // Idle with the simulated application running: the demo verb starts it.
     const c = startInPty(`${h.node} ${h.cli} demo`, { env, columns: 120, rows: 40 });
@@ -60,11 +71,36 @@ export default {
       const bb = t.state.bytes;
       await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
       const a = processUsage(hp);
-      htop = { cpu: ((a.cpuSeconds - b.cpuSeconds) / IDLE_SECONDS) * 100, rss: a.rssMb, bytes: (t.state.bytes - bb) / IDLE_SECONDS };
+      htop = {
+        cpu: ((a.cpuSeconds - b.cpuSeconds) / IDLE_SECONDS) * 100,
+        rss: a.rssMb,
+        bytes: (t.state.bytes - bb) / IDLE_SECONDS,
+      };
       await t.stop('q');
     }
-    h.compare({ label: 'idle CPU, % of one core', ours: cpu, theirs: htop?.cpu, theirsName: 'htop', unit: '%', target: '≤ 1.5 %' });
-    h.compare({ label: 'idle RSS, max', ours: maxRss, theirs: htop?.rss, theirsName: 'htop', unit: 'MB', target: '≤ 130 MB' });
-    h.compare({ label: 'bytes written to the terminal', ours: bytesPerSecond, theirs: htop?.bytes, theirsName: 'htop', unit: 'B/s', target: '≤ 1024 B/s' });
+    h.compare({
+      label: 'idle CPU, % of one core',
+      ours: cpu,
+      theirs: htop?.cpu,
+      theirsName: 'htop',
+      unit: '%',
+      target: '≤ 1.5 %',
+    });
+    h.compare({
+      label: 'idle RSS, max',
+      ours: maxRss,
+      theirs: htop?.rss,
+      theirsName: 'htop',
+      unit: 'MB',
+      target: '≤ 130 MB',
+    });
+    h.compare({
+      label: 'bytes written to the terminal',
+      ours: bytesPerSecond,
+      theirs: htop?.bytes,
+      theirsName: 'htop',
+      unit: 'B/s',
+      target: '≤ 1024 B/s',
+    });
   },
 };
