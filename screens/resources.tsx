@@ -204,7 +204,9 @@ function buildLines(
     );
     const n = c.cores.length;
     const barWidth = width >= 120 ? 12 : 8;
-    const cell = 5 + 1 + barWidth + 5;
+    // Wide terminals: a sparkline per core too.
+    const coreSpark = width >= 120 ? 10 : 0;
+    const cell = 5 + 1 + barWidth + 5 + (coreSpark ? coreSpark + 1 : 0);
     const perRow = Math.max(1, Math.floor((width - 2) / (cell + 2)));
     const rowsNeeded = Math.ceil(n / perRow);
     const budget = Math.max(1, Math.floor(height / 5));
@@ -227,6 +229,9 @@ function buildLines(
                       {bar(v ?? 0, barWidth)}
                     </Text>
                     {padStart(v === null ? 'n/a' : `${v.toFixed(0)}%`, 5)}
+                    {coreSpark ? (
+                      <Text color="cyan">{` ${sparkline(history.ring.last(METRIC.core(i), coreSpark), coreSpark, { min: 0, max: 100 })}`}</Text>
+                    ) : null}
                     {'  '}
                   </Text>
                 );
@@ -562,6 +567,72 @@ function ChartView({
   );
 }
 
+/** Larger terminals: block charts of the recent samples (the ring) of the key figures, side by side. */
+function RecentCharts({
+  history,
+  width,
+  height,
+  appRunning,
+}: {
+  history: MetricHistory;
+  width: number;
+  height: number;
+  appRunning: boolean;
+}) {
+  const metrics = [METRIC.cpu, METRIC.memory, ...(appRunning ? [METRIC.appRss] : [])];
+  const gap = 2;
+  const each = Math.floor((width - gap * (metrics.length - 1)) / metrics.length);
+  const plot = Math.max(8, each - 8);
+  const rows = Math.max(3, height - 2);
+  const charts = metrics.map((metric) => {
+    const unit = unitOf(metric);
+    // The last hour: stored minutes (so a reopened console shows it at once) and the ring.
+    const span = 3_600_000;
+    const from = Date.now() - span;
+    const values: (number | null)[] = new Array(plot).fill(null);
+    for (const p of history.chart(metric, '1h', plot)) {
+      values[Math.min(plot - 1, Math.max(0, Math.floor(((p.t - from) / span) * plot)))] = p.avg;
+    }
+    const finite = values.filter((v): v is number => v !== null);
+    // Percentages on 0–100; sizes from a little under their minimum, so a slow climb shows.
+    const scale =
+      unit === 'pct'
+        ? { min: 0, max: 100 }
+        : fitScale(values, finite.length ? { min: Math.floor(Math.min(...finite) * 0.9) } : undefined);
+    return {
+      metric,
+      title: `${labelOf(metric)} · last hour`,
+      rows: blockChart(values, plot, rows, scale),
+      top: formatValue(scale.max, unit),
+      bottom: formatValue(scale.min, unit),
+    };
+  });
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text wrap="truncate">
+        {charts.map((c, i) => (
+          <Text key={c.metric} bold>
+            {padEnd(c.title, each)}
+            {i < charts.length - 1 ? ' '.repeat(gap) : ''}
+          </Text>
+        ))}
+      </Text>
+      {Array.from({ length: rows }, (_, r) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: chart rows are positional
+        <Text key={r} wrap="truncate">
+          {charts.map((c, i) => (
+            <Text key={c.metric}>
+              <Text dimColor>{padStart(r === 0 ? c.top : r === rows - 1 ? c.bottom : '', 7)}│</Text>
+              <Text color="cyan">{c.rows[r]}</Text>
+              {i < charts.length - 1 ? ' '.repeat(each - plot - 8 + gap) : ''}
+            </Text>
+          ))}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
 function ResourcesScreen({ width, height }: ScreenProps) {
   const ctx = useConsole();
   const monitor = resourceMonitor(ctx);
@@ -697,6 +768,14 @@ function ResourcesScreen({ width, height }: ScreenProps) {
         <Text dimColor wrap="truncate">
           {formatHostFacts(facts)}
         </Text>
+      ) : null}
+      {state.snapshot && bodyHeight - lines.length - 1 >= 8 && width >= 90 ? (
+        <RecentCharts
+          history={monitor.history}
+          width={width}
+          height={Math.min(12, bodyHeight - lines.length - 2)}
+          appRunning={state.snapshot.app.running}
+        />
       ) : null}
     </Box>
   );

@@ -100,6 +100,18 @@ export class MetricRing {
     return out;
   }
 
+  /** Calls fn for each sample of a metric from `since` on, oldest first, without allocating. */
+  each(metric: string, since: number, fn: (t: number, v: number) => void): void {
+    const column = this.columns.get(metric);
+    if (!column) return;
+    for (let k = this.size; k > 0; k--) {
+      const i = (this.head - k + this.capacity) % this.capacity;
+      const t = this.times[i]!;
+      const v = column[i]!;
+      if (t >= since && !Number.isNaN(v)) fn(t, v);
+    }
+  }
+
   /** The last n values of a metric (missing samples skipped), oldest first. */
   last(metric: string, n: number): number[] {
     const column = this.columns.get(metric);
@@ -141,6 +153,8 @@ export class MetricHistory {
   /** Recent 1-minute points per metric (the last 90), kept in memory so ticks never query. */
   private readonly recentMinutes = new Map<string, HistoryPoint[]>();
   private lastPrune = Number.NEGATIVE_INFINITY;
+  /** Stored points read for charts, until the next write (they change once a minute). */
+  private readonly storedCache = new Map<string, HistoryPoint[]>();
   private readonly stmt;
 
   constructor(
@@ -221,6 +235,7 @@ export class MetricHistory {
       if (list.length > 90) list.splice(0, list.length - 90);
       this.recentMinutes.set(name, list);
     }
+    this.storedCache.clear();
     const stmt = this.stmt;
     if (!stmt || !this.db) return;
     const ten = Math.floor(bucket / TEN_MINUTES) * TEN_MINUTES;
@@ -335,8 +350,15 @@ export class MetricHistory {
     const from = now - span;
     const res = range === '30d' ? TEN_MINUTES : MINUTE;
     const ringOldest = this.ring.oldestTime() ?? now;
-    const points: HistoryPoint[] = this.stored(metric, res, from).filter((p) => p.t + res <= ringOldest);
-    const fromRing = this.ring.series(metric, Math.max(from, ringOldest));
+    // Stored points change once a minute: keep them between writes (another process's writes show
+    // at our next minute; charts redraw every tick).
+    const cacheKey = `${metric}\0${res}\0${Math.floor(from / res)}`;
+    let stored = this.storedCache.get(cacheKey);
+    if (!stored) {
+      stored = this.stored(metric, res, from);
+      if (this.storedCache.size > 200) this.storedCache.clear();
+      this.storedCache.set(cacheKey, stored);
+    }
     // Bucket everything to `width` columns over the span.
     const step = span / width;
     const columns = new Map<number, { sum: number; n: number; min: number; max: number }>();
@@ -351,8 +373,8 @@ export class MetricHistory {
         acc.max = Math.max(acc.max, max);
       } else columns.set(c, { sum: avg * n, n, min, max });
     };
-    for (const p of points) add(p.t, p.avg, p.min, p.max, 1);
-    for (const s of fromRing) add(s.t, s.v, s.v, s.v, 1);
+    for (const p of stored) if (p.t + res <= ringOldest) add(p.t, p.avg, p.min, p.max, 1);
+    this.ring.each(metric, Math.max(from, ringOldest), (t, v) => add(t, v, v, v, 1));
     return [...columns.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([c, acc]) => ({ t: from + c * step, avg: acc.sum / acc.n, min: acc.min, max: acc.max }));

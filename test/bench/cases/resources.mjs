@@ -212,5 +212,71 @@ export default {
     } finally {
       app.kill('SIGKILL');
     }
+    if (h.has('tmux')) await consoleCost(h);
   },
 };
+
+/** The console on screen 2 at 1 Hz with the demo's simulated application running: CPU and RSS over 30 s. */
+async function consoleCost(h) {
+  const home = h.tmpDir();
+  const env = {
+    ...process.env,
+    CADENCE_OPS_STATE_DIR: path.join(home, 'state'),
+    CADENCE_OPS_DATA_DIR: path.join(home, 'data'),
+  };
+  delete env.CI;
+  const site = path.join(home, 'site');
+  const built = await h.runCommand(h.node, [h.cli, 'demo', '--no-console', '--root', site], { env });
+  if (built.code !== 0) throw new Error(`demo site: ${built.stderr}`);
+  const sim = spawn(h.node, [h.cli, 'simulate', '--root', site], { env, stdio: 'ignore' });
+  const socket = `cadence-bench-${process.pid}`;
+  const tmux = (...args) => h.runCommand('tmux', ['-L', socket, ...args], { env });
+  try {
+    await tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'console',
+      '-x',
+      '120',
+      '-y',
+      '40',
+      `exec ${h.node} ${h.cli} --root ${site}`,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    await tmux('send-keys', '-t', 'console', '2');
+    const pid = Number((await tmux('list-panes', '-t', 'console', '-F', '#{pane_pid}')).stdout.trim());
+    await new Promise((r) => setTimeout(r, 5000));
+    const ticks = () => {
+      const f = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return Number(x[11]) + Number(x[12]);
+    };
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))[1]) / 1024;
+    const seconds = 30;
+    const t0 = ticks();
+    const rssSamples = [];
+    for (let i = 0; i < seconds; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      rssSamples.push(rss());
+    }
+    const cpuPercent = ((ticks() - t0) / CLK_TCK / seconds) * 100;
+    const screen = (await tmux('capture-pane', '-p', '-t', 'console')).stdout;
+    if (!screen.includes('Resources')) throw new Error(`screen 2 not shown:\n${screen}`);
+    h.figure({
+      label: 'console on screen 2, 1 Hz, demo: CPU (% of a core)',
+      value: cpuPercent,
+      unit: '%',
+      target: '≤ 1.5 % (btop 0.3, glances 1.0)',
+    });
+    h.figure({
+      label: 'console on screen 2, 1 Hz, demo: RSS (MB, max)',
+      value: Math.max(...rssSamples),
+      unit: 'MB',
+      target: '≤ 130 MB',
+    });
+  } finally {
+    await tmux('kill-server');
+    sim.kill('SIGTERM');
+  }
+}
