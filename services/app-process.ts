@@ -26,7 +26,19 @@ export function readCmdline(pid: number, procRoot = '/proc'): string | null {
   }
 }
 
-function isZombie(pid: number, procRoot: string): boolean {
+/**
+ * Whether a command line is the application's: it holds the pattern, and it is not a tool that
+ * mentions the pattern in its arguments (`grep candy_cadence`, another cadence-ops run with
+ * --root .../candy_cadence). The simulator rewrites its command line to "candy_cadence (simulated
+ * by cadence-ops)", so it still matches.
+ */
+export function looksLikeApp(cmdline: string, pattern: string): boolean {
+  if (!cmdline.includes(pattern)) return false;
+  if (/\b(grep|pgrep|tail|less|vi|vim|tmux)\b/.test(cmdline.split(' ')[0] ?? '')) return false;
+  return !(cmdline.includes('cadence-ops.js') || /(^|\/)cadence-ops( |$)/.test(cmdline));
+}
+
+export function isZombie(pid: number, procRoot: string): boolean {
   try {
     const stat = readFileSync(`${procRoot}/${pid}/stat`, 'latin1');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
@@ -76,12 +88,7 @@ export function findAppProcess(opts: {
       const pid = Number(entry);
       if (pid === self) continue;
       const cmdline = readCmdline(pid, procRoot);
-      if (!cmdline?.includes(opts.pattern)) continue;
-      // Tools that mention the pattern in their arguments (`grep candy_cadence`, another cadence-ops
-      // run with --root .../candy_cadence) are not the application. The simulator rewrites its
-      // command line to "candy_cadence (simulated by cadence-ops)", so it still matches.
-      if (/\b(grep|pgrep|tail|less|vi|vim|tmux)\b/.test(cmdline.split(' ')[0] ?? '')) continue;
-      if (cmdline.includes('cadence-ops.js') || /(^|\/)cadence-ops( |$)/.test(cmdline)) continue;
+      if (!cmdline || !looksLikeApp(cmdline, opts.pattern)) continue;
       if (isZombie(pid, procRoot)) continue;
       return { process: { pid, via: 'pattern', cmdline }, stalePidFile };
     }

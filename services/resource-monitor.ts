@@ -113,19 +113,19 @@ export class ResourceMonitor {
     return next;
   }
 
+  /** Starts ticking: the first tick right after the current task (not inside a render), then every interval. */
   start(): void {
     if (this.timer || this.stopped) return;
-    this.tick();
-    this.schedule();
+    this.schedule(0);
   }
 
-  private schedule(): void {
+  private schedule(delay = this.intervalMs): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.tick();
       this.schedule();
-    }, this.intervalMs);
+    }, delay);
     this.timer.unref?.();
   }
 

@@ -349,6 +349,31 @@ describe('the application process', () => {
     s.close();
   });
 
+  it('the pattern scan reads a batch of processes per tick and finds the application within a pass', () => {
+    const root = handMadeRoot();
+    for (let pid = 1000; pid < 1080; pid++)
+      writeProc(root, `${pid}/cmdline`, `/usr/bin/worker\0--id\0${pid}\0`);
+    fakeProcess(root, 4321, 'python3 -m candy_cadence');
+    let clock = 0;
+    const s = new Sampler({
+      procRoot: root,
+      sysRoot: path.join(dir, 'none'),
+      now: () => clock,
+      statfs: fakeStatfs,
+      app: { pidFile: null, pattern: 'candy_cadence' },
+      appScanIntervalMs: 60_000,
+    });
+    // 81 processes, 32 a tick: found on the first, second or third tick of the pass.
+    let found = -1;
+    for (let t = 0; t < 3 && found < 0; t++) {
+      if (s.sample().app.running) found = t;
+      clock += 1000;
+    }
+    expect(found).toBeGreaterThanOrEqual(0);
+    expect(s.sample().app.pid).toBe(4321);
+    s.close();
+  });
+
   it('unreadable fd folder: n/a with the reason, the rest still shown', () => {
     const root = handMadeRoot();
     fakeProcess(root, 321, 'candy_cadence');

@@ -31,16 +31,22 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(args: string[], opts: { killAfterMs?: number } = {}) {
+function run(args: string[], opts: { interruptWhen?: (stdout: string) => boolean } = {}) {
   const { command, args: full } = cliCommand(args);
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(command, full, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    let interrupted = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!interrupted && opts.interruptWhen?.(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    if (opts.killAfterMs) setTimeout(() => child.kill('SIGINT'), opts.killAfterMs);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -94,9 +100,8 @@ describe('cadence-ops resources', () => {
     startApp();
     const r = await run(
       ['resources', '--root', site, '--json', '--watch', '0.3', '--sample-ms', '100', '--no-record'],
-      {
-        killAfterMs: 1800,
-      },
+      // Interrupted once three snapshots are out, however slow the machine is to start the process.
+      { interruptWhen: (out) => out.split('\n').length > 3 },
     );
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');

@@ -175,8 +175,12 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
 
   const app = useStore(appStatusStore(value));
   const alerts = useStore(sharedAlerts(value).counts);
-  // Resources are sampled from the start, whatever the screen: history and alerts keep up.
-  useEffect(() => void resourceMonitor(value), [value]);
+  // Resources are sampled from the start, whatever the screen, so history and alerts keep up;
+  // a second after opening, so the first frame and keys never wait for it (screen 2 starts it at once).
+  useEffect(() => {
+    const timer = setTimeout(() => resourceMonitor(value), 1000);
+    return () => clearTimeout(timer);
+  }, [value]);
 
   // Ink takes a frame as tall as the terminal down its clear-and-redraw path on every render
   // (INK-NOTES.md), so the frame is one line shorter than the terminal.

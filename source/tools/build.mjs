@@ -23,23 +23,28 @@ const inkPatches = {
     // Ink rebuilds every frame from scratch, and its width/tokenize caches live one frame: each
     // render re-measures every line (string-width's slow path for any non-ASCII glyph: bars,
     // sparklines, box lines) and re-slices it for clipping. Sharing the caches across frames (bounded)
-    // makes unchanged lines free: screen 2 at 1 Hz went from ~5 % to ~x % of a core (issue 3).
+    // makes unchanged lines free (screen 2 at 120x40, 1 Hz: ~5 % of a core down to ~3 % on the busy
+    // development VM; issue 3).
     build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]output\.js$/ }, async (args) => {
       let source = await readFile(args.path, 'utf8');
       const patches = [
         ['    caches = new OutputCaches();', '    caches = sharedOutputCaches();'],
         [
           '    styledChars = new Map();',
-          '    styledChars = new Map();\n    slices = new Map();\n    slice(line, from, to) {\n        const key = `${from}:${to}:${line}`;\n        let cached = this.slices.get(key);\n        if (cached === undefined) {\n            cached = sliceAnsi(line, from, to);\n            this.slices.set(key, cached);\n        }\n        return cached;\n    }',
+          '    styledChars = new Map();\n    slices = new Map();\n    slice(line, from, to) {\n        const key = from + ":" + to + ":" + line;\n        let cached = this.slices.get(key);\n        if (cached === undefined) {\n            cached = sliceAnsi(line, from, to);\n            this.slices.set(key, cached);\n        }\n        return cached;\n    }',
         ],
-        ['                            return sliceAnsi(line, from, to);', '                            return this.caches.slice(line, from, to);'],
+        [
+          '                            return sliceAnsi(line, from, to);',
+          '                            return this.caches.slice(line, from, to);',
+        ],
         [
           'export default class Output {',
           'const shared = new OutputCaches();\nfunction sharedOutputCaches() {\n    if (shared.widths.size + shared.styledChars.size + shared.slices.size > 20000) {\n        shared.widths.clear();\n        shared.blockWidths.clear();\n        shared.styledChars.clear();\n        shared.slices.clear();\n    }\n    return shared;\n}\nexport default class Output {',
         ],
       ];
       for (const [from, to] of patches) {
-        if (!source.includes(from)) throw new Error(`ink output patch no longer applies (${from.trim()}): check the ink version`);
+        if (!source.includes(from))
+          throw new Error(`ink output patch no longer applies (${from.trim()}): check the ink version`);
         source = source.replace(from, to);
       }
       return { contents: source, loader: 'js' };
@@ -48,7 +53,8 @@ const inkPatches = {
     build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]render-node-to-output\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       const from = "import widestLine from 'widest-line';";
-      if (!source.includes(from)) throw new Error('ink render-node-to-output patch no longer applies: check the ink version');
+      if (!source.includes(from))
+        throw new Error('ink render-node-to-output patch no longer applies: check the ink version');
       return {
         contents: source.replace(
           from,
