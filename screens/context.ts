@@ -81,7 +81,9 @@ export const ConsoleContext = createContext<ConsoleContextValue | null>(null);
 export type CommandHandler = (command: string) => boolean | undefined;
 
 export interface KeyRouterValue {
-  setScreenHandler(handler: CommandHandler | null): void;
+  setScreenHandler(handler: CommandHandler): void;
+  /** Removes the handler if it is still the current one (the next screen may have set its own). */
+  clearScreenHandler(handler: CommandHandler): void;
 }
 
 export const KeyRouterContext = createContext<KeyRouterValue | null>(null);

@@ -29,10 +29,13 @@ export function useCommands(handler: CommandHandler): void {
   useLayoutEffect(() => {
     ref.current = handler;
   });
-  useEffect(() => {
+  // A layout effect: registered in the same commit that shows the screen, so a key typed right
+  // after switching reaches this screen, not the previous one.
+  useLayoutEffect(() => {
     if (!router) return;
-    router.setScreenHandler((command) => ref.current(command));
-    return () => router.setScreenHandler(null);
+    const handler: CommandHandler = (command) => ref.current(command);
+    router.setScreenHandler(handler);
+    return () => router.clearScreenHandler(handler);
   }, [router]);
 }
 

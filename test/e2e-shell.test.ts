@@ -5,10 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEntryPath } from '../services/self-exec.js';
 import { runCli } from './helpers/cli.js';
+import { activeTab } from './helpers/shell.js';
 import { tempDir, testEnv } from './helpers/temp-site.js';
 import { hasTmux, TmuxSession } from './helpers/tmux.js';
 
-const TITLES = ['Overview: the triage page', 'Resources', 'Logs', 'Backups', 'Database', 'Bench'];
+const TITLES = ['Overview', 'Resources', 'Logs', 'Backups', 'Database', 'Bench'];
 
 describe.runIf(hasTmux() || process.env.CI)('end to end under tmux', () => {
   let home: string;
@@ -92,14 +93,14 @@ describe.runIf(hasTmux() || process.env.CI)('end to end under tmux', () => {
         expect(alive(pid)).toBe(true);
         for (const [i, title] of TITLES.entries()) {
           tmux.send(String(i + 1));
-          pane = await tmux.waitFor((p) => p.includes(title), 5000, `screen ${i + 1}`);
+          pane = await tmux.waitFor((p) => activeTab(p) === `${i + 1} ${title}`, 5000, `screen ${i + 1}`);
         }
         tmux.send('?');
         pane = await tmux.waitFor((p) => p.includes('Help: 6 Bench'), 5000, 'help');
         tmux.send('Escape');
         await tmux.waitFor((p) => !p.includes('Help: 6 Bench'), 5000, 'help closed');
         tmux.send('Tab');
-        await tmux.waitFor((p) => p.includes(TITLES[0]!), 5000, 'Tab wraps to Overview');
+        await tmux.waitFor((p) => activeTab(p) === '1 Overview', 5000, 'Tab wraps to Overview');
         tmux.send('q');
         pane = await tmux.waitFor((p) => p.includes('EXITED 0'), 10_000, 'exit');
         expect(pane).toContain('SHELL-BEFORE');

@@ -103,23 +103,38 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
   const value = useMemo<ConsoleContextValue>(() => ({ ...context, ui }), [context, ui]);
   const router = useMemo(
     () => ({
-      setScreenHandler: (handler: CommandHandler | null) => {
+      setScreenHandler: (handler: CommandHandler) => {
         screenHandler.current = handler;
+      },
+      clearScreenHandler: (handler: CommandHandler) => {
+        if (screenHandler.current === handler) screenHandler.current = null;
       },
     }),
     [],
   );
 
-  const switchBy = (delta: number) => {
-    const i = screens.findIndex((s) => s.id === active);
-    setActive(screens[(i + delta + screens.length) % screens.length]!.id);
-  };
+  const switchBy = (delta: number) =>
+    setActive((current) => {
+      const i = screens.findIndex((s) => s.id === current);
+      return screens[(i + delta + screens.length) % screens.length]!.id;
+    });
+
+  // Keys may arrive before the effects of the last render have re-subscribed the input handler,
+  // so the handler reads the current state through a ref, never through its closure.
+  const latest = useRef({ mode, screen, prompt });
+  latest.current = { mode, screen, prompt };
 
   // Ink hands over one read of stdin at a time: keys typed fast, sent over a slow SSH link or while
   // a frame was being drawn arrive together ("3456?") and would match nothing. Outside a text prompt,
   // plain printable characters are taken one by one.
   useInput((input, key) => {
-    if (input.length > 1 && mode !== 'prompt' && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
+    if (
+      input.length > 1 &&
+      latest.current.mode !== 'prompt' &&
+      !key.ctrl &&
+      !key.meta &&
+      /^[\x20-\x7e]+$/.test(input)
+    ) {
       for (const ch of input) handleKey(ch, { ...key, shift: ch !== ch.toLowerCase() });
       return;
     }
@@ -127,6 +142,7 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
   });
 
   function handleKey(input: string, key: Key) {
+    const { mode, screen, prompt } = latest.current;
     const name = keyName(input, key);
     if (name === 'ctrl+c') {
       exit();

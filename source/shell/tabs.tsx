@@ -16,8 +16,9 @@ export const TabBar = memo(function TabBar({
       <Text wrap="truncate">
         {screens.map((s) =>
           s.id === active ? (
+            // Brackets as well as inverse: the active tab must show under NO_COLOR too.
             <Text key={s.id} inverse bold>
-              {` ${s.key} ${s.title} `}
+              {`[${s.key} ${s.title}]`}
             </Text>
           ) : (
             <Text key={s.id}>

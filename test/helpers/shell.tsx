@@ -14,8 +14,10 @@ import { tempDir, testEnv } from './temp-site.js';
 export interface RenderedShell extends ReturnType<typeof render> {
   size: ReturnType<typeof createStore<TerminalSize>>;
   context: ShellContext;
-  /** Writes keys and waits for the frame to settle. */
+  /** Writes keys (one read each) and returns the frame after a short settle. */
   press(...keys: string[]): Promise<string>;
+  /** Polls the frame until `predicate` holds (the machine may be busy); returns it or throws with the last frame. */
+  frame(predicate: (frame: string) => boolean, timeoutMs?: number): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -30,6 +32,20 @@ export const KEYS = {
 };
 
 export const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+
+/** The active tab of a frame, e.g. "3 Logs" (drawn as [3 Logs]). */
+export function activeTab(frame: string): string | null {
+  return /\[(\d [A-Z][a-z]+)\]/.exec(frame)?.[1] ?? null;
+}
+
+/** Waits until `condition()` holds, polling; throws after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await tick(15);
+  }
+}
 
 export function renderShell(
   opts: {
@@ -78,6 +94,15 @@ export function renderShell(
       }
       await tick();
       return rendered.lastFrame() ?? '';
+    },
+    async frame(predicate, timeoutMs = 5000) {
+      let last = '';
+      try {
+        await until(() => predicate((last = rendered.lastFrame() ?? '')), timeoutMs, 'frame');
+      } catch {
+        throw new Error(`frame never matched; last frame:\n${last}`);
+      }
+      return last;
     },
     async dispose() {
       rendered.unmount();
