@@ -146,6 +146,10 @@ export const configSchema = z.strictObject({
           timeoutMs: z.number().int().positive().default(5000),
           retries: z.number().int().min(0).default(3),
           minSeverity: z.enum(['info', 'warning', 'critical']).default('warning'),
+          /** At most one delivery per alert (source and key) in this many seconds; escalations pass. */
+          cooldownSeconds: z.number().int().min(0).default(300),
+          /** Also send when an alert that was sent clears. */
+          sendCleared: z.boolean().default(true),
         })
         .prefault({}),
     })
@@ -156,6 +160,25 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^[^\s:]+:\d{1,5}$/, 'expected HOST:PORT')
         .default('127.0.0.1:9464'),
+      /** Error clusters exported as series (bounded cardinality). */
+      topClusters: z.number().int().min(0).max(100).default(10),
+    })
+    .prefault({}),
+  /** Health checks (screen 1, `health`, `serve`, `maintain`). */
+  health: z
+    .strictObject({
+      /** How often the console and `serve` run the checks again. */
+      intervalSeconds: z.number().int().min(10).max(86_400).default(60),
+      /** Age of the newest verified backup of each kind: daily database, weekly full (SITE.md). */
+      backupMaxAgeHours: z.strictObject({ database: levels(26, 50), full: levels(170, 338) }).prefault({}),
+      /** Size of the logs folder. */
+      logsFolderMb: levels(1024, 4096),
+      /** quick_check runs only on databases up to this size; larger ones report the last check run. */
+      quickCheckMaxMb: z.number().min(0).default(64),
+      minSqliteVersion: z
+        .string()
+        .regex(/^\d+\.\d+(\.\d+)?$/, 'expected a version like 3.35.0')
+        .default('3.35.0'),
     })
     .prefault({}),
   bench: z

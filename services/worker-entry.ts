@@ -10,6 +10,7 @@ const tasks: Record<string, () => Promise<WorkerTaskModule>> = {
   db: () => import('./db-tasks.js'),
   'backup-sqlite': () => import('./backup-sqlite.js'),
   'log-analyze-range': () => import('./log-analysis-worker.js'),
+  health: () => import('./health-worker.js'),
 };
 
 export async function runWorker(): Promise<void> {

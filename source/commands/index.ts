@@ -49,6 +49,11 @@ export const verbs: VerbEntry[] = [
     load: () => import('./bench.js'),
   },
   {
+    name: 'health',
+    summary: 'run the health checks; one summary line, exit 0 ok, 1 warning, 2 critical, 3 unknown',
+    load: () => import('./health.js'),
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration, secrets redacted',
     load: () => import('./config.js'),
