@@ -429,7 +429,10 @@ describe('logs', () => {
     for (const [name, text] of Object.entries(files)) writeFileSync(path.join(folder, name), text);
     return checkLogs(
       ctxOf(
-        config((c) => ((c.paths.logs = folder), patch(c))),
+        config((c) => {
+          c.paths.logs = folder;
+          patch(c);
+        }),
         now,
       ),
     );
