@@ -7,6 +7,8 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { build } from 'esbuild';
 import { installThreeDom } from '../three-dom.mjs';
 
@@ -62,6 +64,11 @@ function plyAscii(mesh) {
   return Buffer.from(parts.join(''), 'latin1');
 }
 
+// Both sides share this process: collect the garbage of one before timing the other, so neither
+// pays for the other's allocations (three.js's loaders allocate several times the file size).
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+
 /** Alternates ours and theirs, one run each per round, after one warm-up each; medians in ms. */
 async function duel(ours, theirs, rounds = ROUNDS) {
   await ours();
@@ -69,10 +76,12 @@ async function duel(ours, theirs, rounds = ROUNDS) {
   const a = [];
   const b = [];
   for (let r = 0; r < rounds; r++) {
+    gc();
     let t = performance.now();
     await ours();
     a.push(performance.now() - t);
     if (theirs) {
+      gc();
       t = performance.now();
       const reported = await theirs();
       b.push(typeof reported === 'number' ? reported : performance.now() - t);
