@@ -49,6 +49,8 @@ export interface LoadOutcome {
   /** Timed runs only. */
   samples: RunSample[];
   sha1: string | null;
+  /** Peak memory of the first load of the file (after a full collection) over the resident size before it. */
+  peakOverBaseBytes: number | null;
   /** Highest resident memory of the loader process the parent saw while this file loaded. */
   observedRssBytes: number;
 }
@@ -80,7 +82,14 @@ type ToChild = { type: 'job'; id: number; job: LoadJob };
 type FromChild =
   | { type: 'run-start'; id: number; index: number }
   | { type: 'run'; id: number; sample: RunSample }
-  | { type: 'result'; id: number; report: ModelReport; samples: RunSample[]; sha1: string | null };
+  | {
+      type: 'result';
+      id: number;
+      report: ModelReport;
+      samples: RunSample[];
+      sha1: string | null;
+      peakOverBaseBytes: number | null;
+    };
 
 /** Resident set size of a process in bytes (Linux /proc), or null when it has gone. */
 export function processRss(pid: number): number | null {
@@ -271,6 +280,7 @@ function runChild(
           report: m.report,
           samples: m.samples,
           sha1: m.sha1,
+          peakOverBaseBytes: m.peakOverBaseBytes,
           observedRssBytes: observed,
         });
         count++;
@@ -291,7 +301,14 @@ function runChild(
       if (current < jobs.length && !opts.signal?.aborted) {
         const report = emptyReport(jobs[current]!.file);
         report.error = errorOf('LOADER', `cannot start the loader process: ${err.message}`);
-        finished({ file: jobs[current]!.file, report, samples: [], sha1: null, observedRssBytes: 0 });
+        finished({
+          file: jobs[current]!.file,
+          report,
+          samples: [],
+          sha1: null,
+          peakOverBaseBytes: null,
+          observedRssBytes: 0,
+        });
         count++;
       }
       end();
@@ -302,7 +319,14 @@ function runChild(
         const report = emptyReport(jobs[current]!.file);
         report.error = classifyExit(code, signal, stderr, killedFor, opts, observed);
         report.peakRssBytes = observed || null;
-        finished({ file: jobs[current]!.file, report, samples, sha1: null, observedRssBytes: observed });
+        finished({
+          file: jobs[current]!.file,
+          report,
+          samples,
+          sha1: null,
+          peakOverBaseBytes: null,
+          observedRssBytes: observed,
+        });
         count++;
       }
       // Let stderr drain before resolving (its tail names a V8 out-of-memory abort).
@@ -351,9 +375,17 @@ export async function runLoaderWorker(opts: {
     const runs = Math.max(1, job.runs ?? 1);
     const samples: RunSample[] = [];
     let report: ModelReport | null = null;
+    let firstPeak: number | null = null;
     for (let i = 0; i < warmup + runs; i++) {
       await send({ type: 'run-start', id, index: i });
-      report = await loadModelFile(job.file, { processCapBytes: capBytes, limits });
+      // The first run after a full collection: its peak memory is the file's. Later runs keep V8's
+      // compiled code (a forced full collection would throw it away and make every run cold).
+      report = await loadModelFile(job.file, {
+        processCapBytes: capBytes,
+        limits,
+        collect: i === 0 ? 'full' : 'minor',
+      });
+      if (i === 0) firstPeak = report.peakOverBaseBytes;
       const sample: RunSample = {
         index: i,
         warmup: i < warmup,
@@ -368,7 +400,7 @@ export async function runLoaderWorker(opts: {
     }
     let sha1: string | null = null;
     if (job.hash && report && !report.error) sha1 = await fileSha1(job.file);
-    await send({ type: 'result', id, report: report!, samples, sha1 });
+    await send({ type: 'result', id, report: report!, samples, sha1, peakOverBaseBytes: firstPeak });
   }
 }
 

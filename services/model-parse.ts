@@ -106,7 +106,7 @@ export function readPeakRss(): number | null {
   }
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = (globalThis as { gc?: (opts?: { type: 'major' | 'minor' }) => void }).gc;
 
 export interface LoadOptions {
   limits?: Partial<ParseLimits>;
@@ -114,6 +114,12 @@ export interface LoadOptions {
   processCapBytes?: number;
   /** Keeps the parsed mesh in the result (tests); dropped otherwise. */
   keepMesh?: boolean;
+  /**
+   * Garbage collection before the load (when the process runs with --expose-gc): 'full' gives the
+   * truest peak memory but makes V8 drop its compiled code (the load then runs cold); 'minor' keeps
+   * it (repeated benchmark runs). Default 'full'.
+   */
+  collect?: 'full' | 'minor' | 'none';
 }
 
 export function emptyReport(file: string, bytes = 0): ModelReport {
@@ -146,7 +152,9 @@ export async function loadModelFile(
   opts: LoadOptions = {},
 ): Promise<ModelReport & { mesh?: ParsedModel['mesh'] }> {
   const report: ModelReport & { mesh?: ParsedModel['mesh'] } = emptyReport(file);
-  gc?.();
+  const collect = opts.collect ?? 'full';
+  if (collect === 'full') gc?.();
+  else if (collect === 'minor') gc?.({ type: 'minor' });
   const measured = resetPeakRss();
   const base = currentRss();
   try {

@@ -28,6 +28,16 @@ afterEach(async () => {
   shell = null;
 });
 
+/** Waits (up to 5 s on a busy host) for the frame to match. */
+async function waitFor(s: RenderedShell, pattern: RegExp | string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const frame = s.lastFrame() ?? '';
+    if (typeof pattern === 'string' ? frame.includes(pattern) : pattern.test(frame)) return frame;
+    await tick(25);
+  }
+  return s.lastFrame() ?? '';
+}
+
 async function finished(s: RenderedShell): Promise<string> {
   const session = benchSession(s.context);
   for (let i = 0; i < 600 && session.isRunning; i++) await tick(25);
@@ -66,10 +76,9 @@ describe('the Bench screen', () => {
     frame = await shell.press('b');
     expect(frame).toContain('Save this run as the baseline?');
     expect(frame).toContain('performance_baseline.json');
-    frame = await shell.press('y');
-    await tick(50);
+    await shell.press('y');
+    expect(await waitFor(shell, 'baseline saved')).toContain('baseline saved');
     expect(existsSync(path.join(root, 'performance_baseline.json'))).toBe(true);
-    expect(shell.lastFrame()).toContain('baseline saved');
 
     // A baseline 50 times faster than reality: the next run is a regression, in words.
     const db = shell.context.stateDb();
@@ -78,7 +87,7 @@ describe('the Bench screen', () => {
     ).run();
     await shell.press('r');
     frame = await finished(shell);
-    expect(frame).toMatch(/trimesh--torus\.STL .*\+\d+% ✖ REGRESSION/);
+    expect(frame, frame).toMatch(/trimesh--torus\.STL .*\+\d+% ✖ REGRESSION/);
     expect(frame).toMatch(/done: 2 files, [12] regressions?/);
     // The selected row's explanation: the first row is the rabbit (faster than its baseline or noise).
     frame = await shell.press(KEYS.down);
@@ -102,14 +111,22 @@ describe('the Bench screen', () => {
     let frame = await finished(shell);
     expect(frame).toContain('cancelled; r runs again');
     // Save the picked files as a set, open the folder elsewhere, then the set again.
-    await shell.press('h', KEYS.down, ' ', 'w', ...'two', KEYS.enter);
-    await tick(60);
-    expect(shell.lastFrame()).toContain('saved set two (2 files)');
+    await shell.press('h', KEYS.down, ' ', 'w');
+    await waitFor(shell, 'save picked files as set:');
+    await tick(100);
+    await shell.press(...'two', KEYS.enter);
+    frame = await waitFor(shell, 'saved set two');
+    expect(frame, frame).toContain('saved set two (2 files)');
     await shell.press('f');
+    await waitFor(shell, 'folder:');
+    await tick(100);
     await shell.press(...'/nonexistent', KEYS.enter);
-    await tick(60);
-    expect(shell.lastFrame()).toMatch(/nonexistent is not a folder/);
-    frame = await shell.press('o', ...'two', KEYS.enter);
+    expect(await waitFor(shell, /nonexistent is not a folder/)).toMatch(/nonexistent is not a folder/);
+    await shell.press('o');
+    await waitFor(shell, 'set (two)');
+    await tick(100);
+    await shell.press(...'two', KEYS.enter);
+    frame = await waitFor(shell, '2 of 2 files picked');
     expect(frame).toContain('set "two"');
     expect(frame).toContain('2 of 2 files picked');
     // Read-only: b is neither offered nor accepted.

@@ -64,10 +64,12 @@ function plyAscii(mesh) {
   return Buffer.from(parts.join(''), 'latin1');
 }
 
-// Both sides share this process: collect the garbage of one before timing the other, so neither
-// pays for the other's allocations (three.js's loaders allocate several times the file size).
+// Both sides share this process: a young-generation collection before each timed run, so neither
+// pays for the other's short-lived garbage. (A full gc() is worse than none: V8 flushes compiled
+// code in a forced full collection, and every run after it starts cold.)
 v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc');
+const fullGc = vm.runInNewContext('gc');
+const gc = () => fullGc({ type: 'minor' });
 
 /** Alternates ours and theirs, one run each per round, after one warm-up each; medians in ms. */
 async function duel(ours, theirs, rounds = ROUNDS) {
