@@ -174,3 +174,23 @@ describe('console shell', () => {
     expect(events).toEqual(['typed', 'typed=true']);
   });
 });
+
+describe('footer', () => {
+  it('drops screen keys that do not fit, never help and quit', async () => {
+    const { footerText } = await import('../source/shell/footer.js');
+    const bindings = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf'].map((w) => ({
+      command: w,
+      keys: [w[0]!],
+      label: w,
+      description: w,
+    }));
+    const wide = footerText(bindings, false, 200);
+    expect(wide).toBe(
+      'a alpha  b bravo  c charlie  d delta  e echo  f foxtrot  g golf  1-6 screens  ? help  q quit',
+    );
+    const narrow = footerText(bindings, false, 60);
+    expect(narrow.endsWith('1-6 screens  ? help  q quit')).toBe(true);
+    expect(narrow.length).toBeLessThanOrEqual(60);
+    expect(narrow).toContain('a alpha');
+  });
+});

@@ -1,14 +1,28 @@
 // The bottom line: the keys that work here, drawn from the same keymap as help and read-only.
 import { Text } from 'ink';
 import { memo } from 'react';
-import { truncate } from '../../screens/components/text.js';
+import { displayWidth, truncate } from '../../screens/components/text.js';
 import { GLOBAL, type KeyBinding, keyLabel } from '../keymap.js';
 
+/**
+ * The screen's keys, then the global ones. When the line is too long the screen's keys are dropped
+ * from the end (help lists them all), never `? help` and `q quit`.
+ */
 export function footerText(bindings: KeyBinding[], readOnly: boolean, width: number): string {
-  const visible = [...bindings, ...GLOBAL].filter((b) => !b.hidden && !(readOnly && b.changes));
-  const parts = visible.map((b) => `${keyLabel(b.keys[0]!)} ${b.label}`);
-  parts.splice(parts.length - 2, 0, '1-6 screens');
-  return truncate(parts.join('  '), width);
+  const label = (b: KeyBinding) => `${keyLabel(b.keys[0]!)} ${b.label}`;
+  const screenParts = bindings.filter((b) => !b.hidden && !(readOnly && b.changes)).map(label);
+  const globalParts = ['1-6 screens', ...GLOBAL.filter((b) => !b.hidden).map(label)];
+  const tail = globalParts.join('  ');
+  if (displayWidth(tail) >= width) return truncate(tail, width);
+  const kept: string[] = [];
+  let used = displayWidth(tail);
+  for (const part of screenParts) {
+    const cost = displayWidth(part) + 2;
+    if (used + cost > width) break;
+    kept.push(part);
+    used += cost;
+  }
+  return [...kept, tail].join('  ');
 }
 
 export const Footer = memo(function Footer({
