@@ -212,12 +212,19 @@ export default {
     } finally {
       app.kill('SIGKILL');
     }
-    if (h.has('tmux')) await consoleCost(h);
+    if (h.has('tmux')) {
+      const site = await demoSite(h);
+      await consoleCost(h, site, { columns: 80, rows: 24, key: '2', label: 'console on screen 2, 80x24' });
+      await consoleCost(h, site, { columns: 120, rows: 40, key: '2', label: 'console on screen 2, 120x40' });
+      // The same console on another screen: what the shell and the background services cost alone.
+      await consoleCost(h, site, { columns: 120, rows: 40, key: '6', label: 'console on screen 6, 120x40' });
+      site.stop();
+    }
   },
 };
 
-/** The console on screen 2 at 1 Hz with the demo's simulated application running: CPU and RSS over 30 s. */
-async function consoleCost(h) {
+/** A demo site with its simulated application running. */
+async function demoSite(h) {
   const home = h.tmpDir();
   const env = {
     ...process.env,
@@ -225,12 +232,17 @@ async function consoleCost(h) {
     CADENCE_OPS_DATA_DIR: path.join(home, 'data'),
   };
   delete env.CI;
-  const site = path.join(home, 'site');
-  const built = await h.runCommand(h.node, [h.cli, 'demo', '--no-console', '--root', site], { env });
+  const root = path.join(home, 'site');
+  const built = await h.runCommand(h.node, [h.cli, 'demo', '--no-console', '--root', root], { env });
   if (built.code !== 0) throw new Error(`demo site: ${built.stderr}`);
-  const sim = spawn(h.node, [h.cli, 'simulate', '--root', site], { env, stdio: 'ignore' });
+  const sim = spawn(h.node, [h.cli, 'simulate', '--root', root], { env, stdio: 'ignore' });
+  return { root, env, stop: () => sim.kill('SIGTERM') };
+}
+
+/** The console at 1 Hz with the demo's simulated application running: CPU and RSS over 20 s. */
+async function consoleCost(h, site, { columns, rows, key, label }) {
   const socket = `cadence-bench-${process.pid}`;
-  const tmux = (...args) => h.runCommand('tmux', ['-L', socket, ...args], { env });
+  const tmux = (...args) => h.runCommand('tmux', ['-L', socket, ...args], { env: site.env });
   try {
     await tmux(
       'new-session',
@@ -238,13 +250,13 @@ async function consoleCost(h) {
       '-s',
       'console',
       '-x',
-      '120',
+      String(columns),
       '-y',
-      '40',
-      `exec ${h.node} ${h.cli} --root ${site}`,
+      String(rows),
+      `exec ${h.node} ${h.cli} --root ${site.root}`,
     );
     await new Promise((r) => setTimeout(r, 2000));
-    await tmux('send-keys', '-t', 'console', '2');
+    await tmux('send-keys', '-t', 'console', key);
     const pid = Number((await tmux('list-panes', '-t', 'console', '-F', '#{pane_pid}')).stdout.trim());
     await new Promise((r) => setTimeout(r, 5000));
     const ticks = () => {
@@ -253,7 +265,7 @@ async function consoleCost(h) {
       return Number(x[11]) + Number(x[12]);
     };
     const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))[1]) / 1024;
-    const seconds = 30;
+    const seconds = 20;
     const t0 = ticks();
     const rssSamples = [];
     for (let i = 0; i < seconds; i++) {
@@ -261,22 +273,19 @@ async function consoleCost(h) {
       rssSamples.push(rss());
     }
     const cpuPercent = ((ticks() - t0) / CLK_TCK / seconds) * 100;
-    const screen = (await tmux('capture-pane', '-p', '-t', 'console')).stdout;
-    if (!screen.includes('Resources')) throw new Error(`screen 2 not shown:\n${screen}`);
     h.figure({
-      label: 'console on screen 2, 1 Hz, demo: CPU (% of a core)',
+      label: `${label}: CPU (% of a core)`,
       value: cpuPercent,
       unit: '%',
-      target: '≤ 1.5 % (btop 0.3, glances 1.0)',
+      target: key === '2' ? '≤ 1.5 % (btop 0.3, glances 1.0)' : undefined,
     });
     h.figure({
-      label: 'console on screen 2, 1 Hz, demo: RSS (MB, max)',
+      label: `${label}: RSS (MB, max)`,
       value: Math.max(...rssSamples),
       unit: 'MB',
-      target: '≤ 130 MB',
+      target: key === '2' ? '≤ 130 MB' : undefined,
     });
   } finally {
     await tmux('kill-server');
-    sim.kill('SIGTERM');
   }
 }
