@@ -48,6 +48,8 @@ export function formatValue(v: number | null | undefined, unit: Unit): string {
 /** One line of the screen; selectable lines name the metrics their chart shows. */
 interface Line {
   id: string;
+  /** The alert on this line, for `a` (acknowledge). */
+  alertId?: number;
   metrics?: string[];
   /** Shown in the chart view instead, when the line is n/a. */
   reason?: string;
@@ -472,6 +474,7 @@ function buildLines(
     const level = alert.severity === 'info' ? 'info' : alert.severity;
     lines.push({
       id: `alert:${alert.key}`,
+      alertId: alert.id,
       reason: `${alert.message} (raised ${alert.count}x, first ${time(alert.firstSeen)}, last ${time(alert.lastSeen)}${alert.acknowledgedAt ? ', acknowledged' : ''})`,
       render: (selected) => (
         <Text wrap="truncate">
@@ -479,7 +482,7 @@ function buildLines(
             {`${LEVEL_STYLE[level].symbol} `}
           </Text>
           <Text color={LEVEL_STYLE[level].color}>{alert.message}</Text>
-          <Text dimColor>{` since ${time(alert.firstSeen)}`}</Text>
+          <Text dimColor>{`${alert.acknowledgedAt ? ' · ack' : ''} · first ${time(alert.firstSeen)}`}</Text>
         </Text>
       ),
     });
@@ -697,6 +700,17 @@ function ResourcesScreen({ width, height }: ScreenProps) {
       case 'open':
         if (selected) setChart({ metrics: selected.metrics ?? [], range: '1h', reason: selected.reason });
         return true;
+      case 'ack':
+        if (selected?.alertId === undefined) {
+          ctx.ui.flash('select an alert line to acknowledge it', 'info');
+        } else {
+          const ok = alertService.acknowledge(selected.alertId, process.env.USER ?? null);
+          ctx.ui.flash(
+            ok ? 'alert acknowledged (it stays until its condition clears)' : 'that alert has cleared',
+            ok ? 'success' : 'info',
+          );
+        }
+        return true;
       case 'pause':
         setFrozen(frozen ? null : live);
         ctx.ui.flash(
@@ -812,6 +826,12 @@ export const resourcesScreen: ScreenDefinition = {
       description: 'sample less often (250 ms … 60 s)',
     },
     { command: 'faster', keys: ['-'], label: 'faster', description: 'sample more often' },
+    {
+      command: 'ack',
+      keys: ['a'],
+      label: 'ack',
+      description: 'acknowledge the selected alert (it stays active, marked, until its condition clears)',
+    },
     {
       command: 'range',
       keys: ['t'],

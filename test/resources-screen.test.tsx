@@ -197,8 +197,12 @@ describe('resources screen', () => {
     frame = await s.step();
     expect(frame).toMatch(/^app +✖ not running since \d\d:\d\d:\d\d \(0s ago\)/m);
     expect(frame).toContain('stale pid file');
-    // Its alert, raised by the resources monitor, shows at the bottom.
+    // Its alert, raised by the resources monitor, shows at the bottom; select it and acknowledge it.
     expect(frame).toMatch(/▲ application not running since 2026-11-23 08:00:0\d UTC/);
+    frame = await s.press('G', 'a');
+    expect(frame).toContain('alert acknowledged');
+    frame = await s.step();
+    expect(frame).toMatch(/application not running since .* UTC · ack · first/);
   });
 
   it('a /proc file that cannot be read shows n/a with the reason, and Enter shows it in full', async () => {
