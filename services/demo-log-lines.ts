@@ -43,7 +43,8 @@ const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo 
 const pick = <T>(r: Rand, items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
 const fixed = (r: Rand, lo: number, hi: number, digits: number) => (lo + r() * (hi - lo)).toFixed(digits);
 
-const WORDS = [
+/** Words model names are made of, shared with the demo database. */
+export const MODEL_WORDS = [
   'gear',
   'bracket',
   'housing',
@@ -65,6 +66,7 @@ const WORDS = [
   'boat',
   'lamp',
 ];
+const WORDS = MODEL_WORDS;
 const EXTS = ['stl', 'obj', '3mf', 'step'] as const;
 
 export function modelPath(r: Rand): string {

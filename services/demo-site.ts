@@ -16,6 +16,7 @@ import {
   randomRecord,
   recordOf,
   rng,
+  MODEL_WORDS as WORDS,
 } from './demo-log-lines.js';
 import {
   asciiStl,
@@ -107,28 +108,6 @@ const TAGS = [
   'favourite',
   'client-a',
   'client-b',
-];
-const WORDS = [
-  'gear',
-  'bracket',
-  'housing',
-  'knob',
-  'hinge',
-  'vase',
-  'dragon',
-  'bust',
-  'rabbit',
-  'spool',
-  'clip',
-  'mount',
-  'lid',
-  'case',
-  'frame',
-  'wheel',
-  'cog',
-  'tower',
-  'boat',
-  'lamp',
 ];
 const FORMATS = ['stl', 'obj', '3mf', 'step'];
 
