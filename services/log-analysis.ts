@@ -252,6 +252,7 @@ export async function scanInputs(
   }, 0);
   let bytesDone = 0;
 
+  const plainTypes = new WeakMap<Cluster, string>();
   const finish = (p: Pending) => {
     const exception = p.exceptionLine
       ? exceptionTypeOf(p.message, [p.exceptionLine])
@@ -266,7 +267,12 @@ export async function scanInputs(
       opts.onAssignment({ record: p.record, file: p.file, line: p.line, level: p.level, cluster: c.id });
     const rank = p.level ? LEVEL_RANK[p.level] : -1;
     if (rank >= 3) {
-      const type = errorTypeOf(exception, code, p.message);
+      // Without an exception or a code the type comes from the template's words: once per cluster.
+      let type: string;
+      if (exception === null && code === null) {
+        type = plainTypes.get(c) ?? errorTypeOf(null, null, p.message);
+        plainTypes.set(c, type);
+      } else type = errorTypeOf(exception, code, p.message);
       const key = `${c.id}|${type}`;
       const t = p.time ?? now;
       const f = frequent.get(key);

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 const MB = Number(process.env.LOGS_BENCH_MB ?? 1024);
 const LATENCY_SECONDS = Number(process.env.LOGS_LATENCY_SECONDS ?? 10);
 const FLOOD_SECONDS = Number(process.env.LOGS_FLOOD_SECONDS ?? 60);
+const CONSOLE_SECONDS = Number(process.env.LOGS_CONSOLE_FLOOD_SECONDS ?? 60);
 
 async function loadGenerator(h, dir) {
   const esbuild = await import(pathToFileURL(path.join(h.root, 'node_modules/esbuild/lib/main.js')).href);
@@ -121,6 +122,97 @@ async function latencyRun(h, { command, args, file, rate, seconds, json, rotateB
   return { latencies, total, received, rss: rssSamples };
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The console itself on the Logs screen, in tmux, while 5,000 lines/s (a mix of levels and
+ * templates, rotated every 20 MB) go into its site's log: its RSS, and how long a key takes to show.
+ */
+async function consoleFlood(h, dir) {
+  if (!h.has('tmux')) return null;
+  const root = path.join(dir, 'flood-site');
+  mkdirSync(path.join(root, 'logs'), { recursive: true });
+  writeFileSync(path.join(root, 'config.json'), '{}');
+  for (const f of ['candy_cadence.log', 'error.log', 'performance.log', 'database.log', 'parser.log'])
+    writeFileSync(path.join(root, 'logs', f), '');
+  const sock = path.join(dir, 'tmux.sock');
+  const tmux = (...args) => h.runCommand('tmux', ['-S', sock, ...args]);
+  const env = { ...process.env, CADENCE_OPS_STATE_DIR: path.join(dir, 'state'), TERM: 'xterm-256color' };
+  delete env.CI;
+  await h.runCommand('tmux', ['-S', sock, '-f', '/dev/null', 'new-session', '-d', '-s', 'flood', '-x', '120', '-y', '40',
+    `exec ${h.node} ${h.cli} --root ${root}`], { env });
+  await sleep(2500);
+  const pid = Number((await tmux('list-panes', '-t', 'flood', '-F', '#{pane_pid}')).stdout.trim());
+  await tmux('send-keys', '-t', 'flood', '3');
+  await sleep(2500);
+  const file = path.join(root, 'logs', 'candy_cadence.log');
+  const writerSrc = `
+    const fs = require('node:fs');
+    const file = ${JSON.stringify(file)}; const rate = 5000; const seconds = ${CONSOLE_SECONDS};
+    let fd = fs.openSync(file, 'a'); let size = 0; let n = 0; let rot = 0;
+    const p = (x, w = 2) => String(x).padStart(w, '0');
+    const forms = [
+      (i) => 'INFO - Loading model data/models/m_' + i + '.stl',
+      (i) => 'DEBUG - Rendered frame ' + i + ' at ' + (i % 144) + '.5 FPS',
+      (i) => 'WARNING - PERF003 Frame rate under 30 FPS: ' + (i % 29) + '.1 FPS while rendering data/models/x_' + i + '.obj',
+      (i) => 'ERROR - PAR001 Invalid file header: data/models/bad_' + i + '.stl',
+      (i) => 'ERROR - ERR00' + (i % 9 + 1) + ' failure number ' + i + ' in module mod' + (i % 300) + ' of plugin p' + (i % 7),
+      (i) => 'INFO - Search query returned ' + i + ' results in ' + (i % 90) + ' ms',
+    ];
+    const start = Date.now();
+    const tick = () => {
+      const due = Math.min(rate * seconds, Math.floor(((Date.now() - start) / 1000) * rate));
+      let chunk = '';
+      while (n < due) {
+        n++;
+        const d = new Date();
+        const ts = d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds()) + ',' + p(d.getMilliseconds(), 3);
+        chunk += ts + ' - flood.writer - ' + forms[n % forms.length](n) + '\n';
+      }
+      if (chunk) { fs.writeSync(fd, chunk); size += chunk.length; }
+      if (size > 20 * 1024 * 1024) { fs.closeSync(fd); fs.renameSync(file, file + '.' + (++rot % 3 + 1)); fd = fs.openSync(file, 'a'); size = 0; }
+      if (n < rate * seconds) setTimeout(tick, 2); else { fs.closeSync(fd); process.stdout.write(String(n)); }
+    };
+    tick();`;
+  const writer = h.runCommand(h.node, ['-e', writerSrc]);
+  const rss = [];
+  const keyMs = [];
+  const started = Date.now();
+  let next = 0;
+  while (Date.now() - started < CONSOLE_SECONDS * 1000) {
+    const r = rssMb(pid);
+    if (r !== null) rss.push(r);
+    if (Date.now() - started > next) {
+      next += 5000;
+      // A key's effect on screen: toggle the level filter to ERROR+ and back.
+      const t0 = Date.now();
+      await tmux('send-keys', '-t', 'flood', 'f');
+      for (;;) {
+        const pane = (await tmux('capture-pane', '-t', 'flood', '-p')).stdout;
+        if (pane.includes('· INFO+') || Date.now() - t0 > 5000) break;
+      }
+      keyMs.push(Date.now() - t0);
+      for (let i = 0; i < 4; i++) await tmux('send-keys', '-t', 'flood', 'f');
+    }
+    await sleep(1000);
+  }
+  await writer;
+  const pane = (await tmux('capture-pane', '-t', 'flood', '-p')).stdout;
+  await tmux('send-keys', '-t', 'flood', 'q');
+  await sleep(1000);
+  await tmux('kill-server');
+  return { rss, keyMs, pane };
+}
+
 export default {
   name: 'logs',
   description: `logs analyze over ${MB} MB vs grep -c; tail latency at 1,000 lines/s vs tail -F; flood RSS at 5,000 lines/s`,
@@ -220,5 +312,18 @@ export default {
     });
     h.figure({ label: 'flood: latency p99', value: quantile(flood.latencies, 0.99), unit: 'ms' });
     h.figure({ label: 'flood: lines received / written', value: flood.received / flood.total, unit: '' });
+
+    const con = await consoleFlood(h, dir);
+    if (con) {
+      h.figure({
+        label: `console on screen 3, ${CONSOLE_SECONDS} s at 5,000/s: max RSS`,
+        value: Math.max(...con.rss),
+        unit: 'MB',
+        target: '< 200 MB',
+      });
+      h.figure({ label: 'console: key to screen, median', value: quantile(con.keyMs, 0.5), unit: 'ms' });
+      h.figure({ label: 'console: key to screen, max', value: Math.max(...con.keyMs), unit: 'ms' });
+      process.stderr.write(`${con.pane}\n`);
+    }
   },
 };
