@@ -137,7 +137,7 @@ function rssMb(pid) {
  * The console itself on the Logs screen, in tmux, while 5,000 lines/s (a mix of levels and
  * templates, rotated every 20 MB) go into its site's log: its RSS, and how long a key takes to show.
  */
-async function consoleFlood(h, dir) {
+export async function consoleFlood(h, dir) {
   if (!h.has('tmux')) return null;
   const root = path.join(dir, 'flood-site');
   mkdirSync(path.join(root, 'logs'), { recursive: true });
@@ -148,8 +148,25 @@ async function consoleFlood(h, dir) {
   const tmux = (...args) => h.runCommand('tmux', ['-S', sock, ...args]);
   const env = { ...process.env, CADENCE_OPS_STATE_DIR: path.join(dir, 'state'), TERM: 'xterm-256color' };
   delete env.CI;
-  await h.runCommand('tmux', ['-S', sock, '-f', '/dev/null', 'new-session', '-d', '-s', 'flood', '-x', '120', '-y', '40',
-    `exec ${h.node} ${h.cli} --root ${root}`], { env });
+  await h.runCommand(
+    'tmux',
+    [
+      '-S',
+      sock,
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-s',
+      'flood',
+      '-x',
+      '120',
+      '-y',
+      '40',
+      `exec ${h.node} ${h.cli} --root ${root}`,
+    ],
+    { env },
+  );
   await sleep(2500);
   const pid = Number((await tmux('list-panes', '-t', 'flood', '-F', '#{pane_pid}')).stdout.trim());
   await tmux('send-keys', '-t', 'flood', '3');
@@ -176,7 +193,7 @@ async function consoleFlood(h, dir) {
         n++;
         const d = new Date();
         const ts = d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds()) + ',' + p(d.getMilliseconds(), 3);
-        chunk += ts + ' - flood.writer - ' + forms[n % forms.length](n) + '\n';
+        chunk += ts + ' - flood.writer - ' + forms[n % forms.length](n) + '\\n';
       }
       if (chunk) { fs.writeSync(fd, chunk); size += chunk.length; }
       if (size > 20 * 1024 * 1024) { fs.closeSync(fd); fs.renameSync(file, file + '.' + (++rot % 3 + 1)); fd = fs.openSync(file, 'a'); size = 0; }
@@ -205,7 +222,8 @@ async function consoleFlood(h, dir) {
     }
     await sleep(1000);
   }
-  await writer;
+  const w = await writer;
+  if (w.code !== 0) throw new Error(`flood writer failed: ${w.stderr}`);
   const pane = (await tmux('capture-pane', '-t', 'flood', '-p')).stdout;
   await tmux('send-keys', '-t', 'flood', 'q');
   await sleep(1000);
