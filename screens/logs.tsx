@@ -178,39 +178,39 @@ function TailPane({
             : `no line matches${term ? ` "${term}"` : ''}${minLevel ? ` at ${minLevel}+` : ''}`}
         </Text>
       ) : null}
-      {lines.map((l) => {
+      {lines.map((l, row) => {
+        // Rows are keyed by position with one shape, so a new frame updates text in place
+        // instead of mounting new nodes (Ink's layout memory does not shrink after churn).
         const r = l.record;
         const color = r.level ? LEVEL_COLOR[r.level] : r.binary ? 'magenta' : undefined;
-        if (l.text !== null) {
-          return (
-            <Text key={l.key} wrap="truncate" dimColor={!focused}>
-              {'         '}
-              <Highlight
-                text={truncate(l.text, width - 10)}
-                term={term}
-                color={r.level && LEVEL_RANK[r.level] >= 3 ? 'red' : 'gray'}
-              />
-            </Text>
-          );
+        const bad = Boolean(r.level && LEVEL_RANK[r.level] >= 3);
+        let head = '         ';
+        let file = '';
+        let logger = '';
+        let message: string;
+        if (l.text !== null) message = truncate(l.text, width - 10);
+        else {
+          head = `${hhmmss(r.time ?? r.receivedAt)} ${padEnd(r.level ? SHORT[r.level] : r.binary ? 'BIN' : '-', 5)} `;
+          file = fileWidth
+            ? `${padEnd(r.files.map((f) => f.replace(/\.log$/, '')).join(','), fileWidth)} `
+            : '';
+          logger = r.logger && width >= 90 ? `${r.logger.replace(/^candy_cadence\./, '')}: ` : '';
+          const room = Math.max(8, width - head.length - file.length - logger.length);
+          const cut = r.truncatedBytes ? ` [cut: ${r.truncatedBytes} B]` : '';
+          message = truncate(r.message + cut, room);
         }
-        const head = `${hhmmss(r.time ?? r.receivedAt)} ${padEnd(r.level ? SHORT[r.level] : r.binary ? 'BIN' : '-', 5)} `;
-        const file = fileWidth
-          ? `${padEnd(r.files.map((f) => f.replace(/\.log$/, '')).join(','), fileWidth)} `
-          : '';
-        const logger = r.logger && width >= 90 ? `${r.logger.replace(/^candy_cadence\./, '')}: ` : '';
-        const room = Math.max(8, width - head.length - file.length - logger.length);
-        const cut = r.truncatedBytes ? ` [cut: ${r.truncatedBytes} B]` : '';
         return (
-          <Text key={l.key} wrap="truncate">
+          // biome-ignore lint/suspicious/noArrayIndexKey: rows are positions on screen (see above)
+          <Text key={row} wrap="truncate" dimColor={l.text !== null && !focused}>
             <Text color={color} bold={r.level === 'CRITICAL'}>
               {head}
             </Text>
             <Text dimColor>{file}</Text>
             <Text color="cyan">{logger}</Text>
             <Highlight
-              text={truncate(r.message + cut, room)}
+              text={message}
               term={term}
-              color={r.level && LEVEL_RANK[r.level] >= 3 ? color : undefined}
+              color={l.text !== null ? (bad ? 'red' : 'gray') : bad ? color : undefined}
             />
           </Text>
         );

@@ -123,6 +123,10 @@ export function discoverLogFiles(logsDir: string): Discovery {
     const kb = known.has(b.name) ? SITE_LOG_FILES.indexOf(b.name as never) : 99;
     return ka - kb || a.name.localeCompare(b.name);
   });
+  // A rotated file kept plain next to its .gz (the application wrote to it while it was compressed,
+  // see log-rotate.ts) holds everything the .gz holds and more: read only the plain one.
+  const plain = new Set(out.history.filter((f) => !f.compressed).map((f) => f.name));
+  out.history = out.history.filter((f) => !(f.compressed && plain.has(f.name.replace(/\.gz$/, ''))));
   out.history.sort((a, b) => historyTime(a) - historyTime(b) || a.name.localeCompare(b.name));
   const have = new Set(out.live.map((f) => f.name));
   out.missing = SITE_LOG_FILES.filter((f) => !have.has(f));

@@ -184,22 +184,28 @@ export class LiveLogs {
         }
       }
     }
-    const key = `${r.time}\u0001${r.level}\u0001${r.logger}\u0001${r.message}`;
-    const seen = r.time !== null ? this.recent.get(key) : undefined;
+    const rank = r.level ? LEVEL_RANK[r.level] : -1;
+    // The same record in several files: only WARNING and above are written to several files, so
+    // only they are looked up (a flood of INFO costs no key strings).
+    const key =
+      rank >= 2 && r.time !== null ? `${r.time}\u0001${r.level}\u0001${r.logger}\u0001${r.message}` : null;
+    const seen = key !== null ? this.recent.get(key) : undefined;
     if (seen && !seen.files.includes(r.file)) {
       seen.files.push(r.file);
       if (r.continuation.length > seen.continuation.length) seen.continuation = r.continuation;
       this.dirty = true;
       return;
     }
-    const rec: LiveRecord = { ...r, files: [r.file], cluster: null };
-    if (r.time !== null) {
+    // The record itself becomes the ring entry (no copy per line).
+    const rec = r as LiveRecord;
+    rec.files = [r.file];
+    rec.cluster = null;
+    if (key !== null) {
       this.recent.set(key, rec);
       if (this.recent.size > 2000) this.recent.delete(this.recent.keys().next().value!);
     }
     const now = this.now();
     const time = r.time ?? now;
-    const rank = r.level ? LEVEL_RANK[r.level] : -1;
     const h = Math.floor(time / 3_600_000);
     let b = this.hours.get(h);
     if (!b) this.hours.set(h, (b = new Float64Array(4)));

@@ -166,7 +166,11 @@ export class LogTailer {
   async start(): Promise<void> {
     const initial = this.opts.files?.map((f) => path.resolve(f)) ?? this.liveFilesIn(this.opts.logsDir!);
     for (const p of initial) this.follow(p, true);
-    const target = this.opts.logsDir ? path.resolve(this.opts.logsDir) : initial;
+    // Watch folders, not files: a watch on a file follows its inode, so after a rename nothing
+    // would tell that a new file took the name. Events for names not followed are ignored.
+    const target = this.opts.logsDir
+      ? path.resolve(this.opts.logsDir)
+      : [...new Set(initial.map((f) => path.dirname(f)))];
     this.watcher = watch(target, {
       ignoreInitial: true,
       depth: 0,

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSite } from '../services/demo-site.js';
 import { classifyLogName, discoverLogFiles } from '../services/log-files.js';
@@ -65,6 +66,19 @@ describe('log file discovery', () => {
     ]);
     expect(d.history.filter((f) => f.scheme === 'daily').length).toBe(4);
     expect(d.history.filter((f) => f.scheme === 'numbered').length).toBe(10);
+  });
+
+  it('reads a rotated file kept plain beside its .gz only once (the plain one)', () => {
+    const dir = path.join(root, 'twin');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'candy_cadence_20261122_101010.log'), 'a\nb\n');
+    writeFileSync(path.join(dir, 'candy_cadence_20261122_101010.log.gz'), gzipSync('a\n'));
+    writeFileSync(path.join(dir, 'error.20261122.log.gz'), gzipSync('x\n'));
+    const d = discoverLogFiles(dir);
+    expect(d.history.map((f) => f.name).sort()).toEqual([
+      'candy_cadence_20261122_101010.log',
+      'error.20261122.log.gz',
+    ]);
   });
 
   it('reports a missing folder without throwing', () => {

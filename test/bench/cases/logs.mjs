@@ -169,7 +169,7 @@ export async function consoleFlood(h, dir) {
   );
   await sleep(2500);
   const pid = Number((await tmux('list-panes', '-t', 'flood', '-F', '#{pane_pid}')).stdout.trim());
-  await tmux('send-keys', '-t', 'flood', '3');
+  await tmux('send-keys', '-t', 'flood', process.env.LOGS_CONSOLE_SCREEN ?? '3');
   await sleep(2500);
   const file = path.join(root, 'logs', 'candy_cadence.log');
   const writerSrc = `
