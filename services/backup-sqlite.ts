@@ -10,7 +10,9 @@ import { runInWorker } from './worker-entry.js';
 export type SqliteJob =
   | { op: 'snapshot'; source: string; target: string; busyTimeoutMs: number }
   | { op: 'check'; file: string; maxErrors?: number; waitForFile?: boolean }
-  | { op: 'counts'; file: string; busyTimeoutMs?: number };
+  | { op: 'counts'; file: string; busyTimeoutMs?: number }
+  /** A staged database before a restore swaps it in: integrity, counts, and the live one's journal mode. */
+  | { op: 'prepare-restore'; file: string; wal: boolean };
 
 export interface TableCounts {
   [table: string]: number;
@@ -89,6 +91,19 @@ export function runSqliteJob(job: SqliteJob): SqliteJobResult {
         }>;
         const integrity = rows.map((r) => r.integrity_check);
         const { counts, missingTables } = countRows(db);
+        return { ok: true, integrity, counts, missingTables, ms: Date.now() - started };
+      } finally {
+        db.close();
+      }
+    }
+    if (job.op === 'prepare-restore') {
+      const db = new Database(job.file, { fileMustExist: true });
+      try {
+        const rows = db.pragma('integrity_check(20)') as Array<{ integrity_check: string }>;
+        const integrity = rows.map((r) => r.integrity_check);
+        const { counts, missingTables } = countRows(db);
+        // A backup made with VACUUM INTO is in rollback-journal mode; the application runs in WAL.
+        if (job.wal && integrity[0] === 'ok') db.pragma('journal_mode = WAL');
         return { ok: true, integrity, counts, missingTables, ms: Date.now() - started };
       } finally {
         db.close();

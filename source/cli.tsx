@@ -7,6 +7,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { ConfigError } from '../services/config.js';
 import { createFileLogger, LOG_LEVELS, type Logger } from '../services/logger.js';
 import { consoleLogPath } from '../services/paths.js';
+import { pendingRestoreNotice } from '../services/restore-journal.js';
 import { SiteNotFoundError } from '../services/site.js';
 import { findVerb, verbs } from './commands/index.js';
 import { type CommandContext, type SiteContext, UsageError, type VerbSpec } from './commands/types.js';
@@ -67,6 +68,16 @@ function firstPositional(argv: string[]): { name: string; index: number } | null
     if (!arg.startsWith('-')) return { name: arg, index: i };
   }
   return null;
+}
+
+/** An interrupted restore is said at the start of every verb (restore itself handles it). */
+function warnPendingRestore(site: () => SiteContext): void {
+  try {
+    const notice = pendingRestoreNotice(site().paths.root);
+    if (notice) process.stderr.write(`cadence-ops: ${notice}\n`);
+  } catch {
+    // No site for this verb: nothing to say.
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -134,6 +145,7 @@ export async function main(argv: string[]): Promise<number> {
       const { openConsole } = await import('./console.js');
       return await openConsole(ctx);
     }
+    if (entry!.name !== 'restore') warnPendingRestore(site);
     log.info({ verb: entry!.name, args: cli.input }, 'verb start');
     const code = await spec.run(ctx);
     log.info({ verb: entry!.name, code }, 'verb end');

@@ -3,6 +3,7 @@
 // then the main screen and the cursor restored, then the error printed, then child work stopped.
 import { render } from 'ink';
 import { SCREENS } from '../screens/index.js';
+import { pendingRestore } from '../services/restore-journal.js';
 import { isDemoSite } from '../services/site.js';
 import { openStateDb, type StateDb } from '../services/state-db.js';
 import { createStore, ServiceRegistry } from '../services/store.js';
@@ -71,12 +72,17 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
 
   safeWrite(ENTER_ALT_SCREEN);
   ctx.log.info({ root: site.paths.root, columns: size.get().columns, rows: size.get().rows }, 'console open');
-  const instance = render(<App context={context} screens={SCREENS} size={size} />, {
-    exitOnCtrlC: false,
-    patchConsole: true,
-    incrementalRendering: true,
-    maxFps: 20,
-  });
+  // An interrupted restore opens the console on the Backups screen, which offers to finish or undo it.
+  const initialScreen = pendingRestore(site.paths.root) ? 'backups' : undefined;
+  const instance = render(
+    <App context={context} screens={SCREENS} size={size} initialScreen={initialScreen} />,
+    {
+      exitOnCtrlC: false,
+      patchConsole: true,
+      incrementalRendering: true,
+      maxFps: 20,
+    },
+  );
 
   const onResize = () => {
     // After a resize the terminal may have reflowed what was drawn: clear it and redraw in full.

@@ -43,6 +43,12 @@ export const verbs: VerbEntry[] = [
     load: () => import('./backup.js'),
   },
   {
+    name: 'restore',
+    summary:
+      'restore a backup: verify, plan, safety snapshot, staged swap with a journal; --resume, --rollback',
+    load: () => import('./restore.js'),
+  },
+  {
     name: 'bench',
     summary:
       'benchmark model loading: warm-up, repeats, statistics, baseline comparison (exit 1 on a regression)',
