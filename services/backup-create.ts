@@ -6,7 +6,16 @@
 // fsynced, verified, and only then renamed to its final name; a copy goes to the secondary location
 // when one is configured, verified there too.
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsc, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  constants as fsc,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { open, readdir, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import pkg from '../package.json' with { type: 'json' };
@@ -53,6 +62,8 @@ export interface CreateBackupOptions {
   stateDb?: StateDb | null;
   /** Dates the published file (the demo's backups are dated in the past). */
   mtime?: number;
+  /** When a backup of that name exists already (same second), take the next free second instead of failing. */
+  uniqueName?: boolean;
 }
 
 export interface SecondaryCopy {
@@ -449,7 +460,15 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
   const { paths, config, kind } = opts;
   const dir = opts.targetDir ?? paths.backups;
   const warnings: string[] = [];
-  const when = now();
+  let when = now();
+  if (opts.uniqueName) {
+    for (
+      let i = 0;
+      i < 120 && existsSync(path.join(opts.targetDir ?? paths.backups, backupName(kind, when)));
+      i++
+    )
+      when += 1000;
+  }
   const name = backupName(kind, when);
   const parsed = parseBackupName(name)!;
   const verify = opts.verify ?? config.backups.verifyAfterCreate;

@@ -288,8 +288,11 @@ export async function planRestore(
     signal?: AbortSignal;
     inline?: boolean;
     safety?: boolean;
+    /** Free bytes of the file system holding a folder (default: statfs). */
+    freeBytes?: (dir: string) => number;
   } = {},
 ): Promise<RestorePlan> {
+  const free = opts.freeBytes ?? freeBytes;
   const { paths, config } = site;
   const name = path.basename(backupFile);
   const parsed = parseBackupName(name);
@@ -437,7 +440,7 @@ export async function planRestore(
   const safetyBytes = opts.safety === false ? 0 : Math.ceil(liveBytes * ratio);
   const margin = 16 * 1024 * 1024;
   const sameFs = deviceOf(paths.backups) === deviceOf(paths.root);
-  const availableBytes = freeBytes(paths.root);
+  const availableBytes = free(paths.root);
   const neededBytes = stagingBytes + (sameFs ? safetyBytes : 0) + margin;
   let spaceOk = neededBytes <= availableBytes;
   if (!spaceOk)
@@ -447,7 +450,7 @@ export async function planRestore(
       overridable: false,
     });
   if (!sameFs && safetyBytes) {
-    const backupFree = freeBytes(paths.backups);
+    const backupFree = free(paths.backups);
     if (safetyBytes + margin > backupFree) {
       spaceOk = false;
       refusals.push({
@@ -530,7 +533,17 @@ export function findSiteApp(site: RestoreSite): AppProcess | null {
     const pid = Number(entry);
     if (pid === process.pid) continue;
     const cmdline = readCmdline(pid);
-    if (!cmdline || !cmdline.includes(pattern)) continue;
+    if (!cmdline?.includes(pattern)) continue;
+    // A tool given a path inside the site (sqlite3 data/candy_cadence.db) is not the application.
+    const inSite = (arg: string) => [root, site.paths.root].some((r) => arg === r || arg.startsWith(`${r}/`));
+    if (
+      !cmdline
+        .split(' ')
+        .filter((arg) => !inSite(arg))
+        .join(' ')
+        .includes(pattern)
+    )
+      continue;
     if (/\b(grep|pgrep|tail|less|vi|vim|tmux)\b/.test(cmdline.split(' ')[0] ?? '')) continue;
     if (gone(pid)) continue;
     if (belongsToSite(pid, root) || belongsToSite(pid, site.paths.root))
@@ -899,6 +912,7 @@ export async function runRestore(
         paths,
         config,
         kind: 'pre_restore',
+        uniqueName: true,
         scope: plan.scope,
         verify: true,
         stateDb: site.stateDb,
@@ -1151,8 +1165,7 @@ export async function planRollbackOfLast(
   opts: { onProgress?: (p: BackupProgress) => void; inline?: boolean } = {},
 ): Promise<{ plan: RestorePlan; lastId: string }> {
   const last = readLastRestore(site.paths.root);
-  if (!last || last.outcome !== 'done')
-    throw new BackupError('NOT_FOUND', 'no completed restore to roll back');
+  if (last?.outcome !== 'done') throw new BackupError('NOT_FOUND', 'no completed restore to roll back');
   if (last.rollbackOf)
     throw new BackupError(
       'NOT_FOUND',
