@@ -64,6 +64,8 @@ export interface CreateBackupOptions {
   mtime?: number;
   /** When a backup of that name exists already (same second), take the next free second instead of failing. */
   uniqueName?: boolean;
+  /** Called between steps (after the snapshot, after each file, before publishing): a restore's fault-injection points. */
+  onStep?: (label: string) => void;
 }
 
 export interface SecondaryCopy {
@@ -234,6 +236,7 @@ async function writeTar(
   meter: ProgressMeter,
   signal: AbortSignal | undefined,
   warnings: string[],
+  onStep?: (label: string) => void,
 ): Promise<{ fileCount: number; totalSize: number }> {
   const checksums: Record<string, string> = {};
   let totalSize = 0;
@@ -324,6 +327,7 @@ async function writeTar(
       checksums[e.archivePath] = hash.digest('hex');
       totalSize += size;
       fileCount++;
+      onStep?.(`archive ${e.archivePath}`);
     } catch (err) {
       throw err instanceof BackupError ? err : describeFsError(err, `reading ${source}`);
     } finally {
@@ -509,6 +513,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
         signal: opts.signal,
       });
       snapshot = { file: snapshotPath, size };
+      opts.onStep?.('snapshot taken');
     }
     throwIfAborted(opts.signal);
     out = await AtomicOutput.create(dir, name);
@@ -556,6 +561,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
         meter,
         opts.signal,
         warnings,
+        opts.onStep,
       );
       await gz.end();
       meter.finish();
@@ -583,6 +589,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
         );
       }
     }
+    opts.onStep?.('verified, not yet published');
     if (opts.mtime !== undefined) {
       const t = new Date(opts.mtime);
       await utimes(out.tempPath, t, t);

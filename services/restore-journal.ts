@@ -156,11 +156,22 @@ export function readJournalLog(root: string): Array<{ at: string; step: string; 
   }
 }
 
-/** An unfinished restore of this site (any phase but done / rolled-back), or null. */
+/**
+ * An unfinished restore of this site (any phase but done / rolled-back), or null. A finished one
+ * whose clean-up was cut short (killed right after it ended) is cleaned up on the way.
+ */
 export function pendingRestore(root: string): RestoreJournal | null {
   const j = readJournal(root);
   if (!j) return null;
-  return j.phase === 'done' || j.phase === 'rolled-back' ? null : j;
+  if (j.phase === 'done' || j.phase === 'rolled-back') {
+    if (j.pid === process.pid || !pidAlive(j.pid)) {
+      try {
+        closeJournal(j);
+      } catch {}
+    }
+    return null;
+  }
+  return j;
 }
 
 export function readLastRestore(root: string): LastRestore | null {

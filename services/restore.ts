@@ -738,7 +738,9 @@ async function postCheck(
   const dbUnit = j.units.find((u) => u.kind === 'database' && u.staged !== null);
   if (dbUnit) {
     report({ step: 'post-check', message: 'checking the restored database', progress: null });
+    checkpoint('post-check database');
     const r = await sqliteJob({ op: 'check', file: dbUnit.live });
+    checkpoint('post-check database done');
     if (!r.ok) database = `cannot open the restored database: ${r.message}`;
     else if (r.integrity?.[0] !== 'ok' || (r.integrity?.length ?? 0) !== 1)
       database = `integrity_check: ${(r.integrity ?? []).slice(0, 3).join('; ')}`;
@@ -768,6 +770,7 @@ async function postCheck(
         mismatches.push(`${displayPath(site.paths, live)}: ${(err as Error).message}`);
       }
       files++;
+      checkpoint(`post-check ${rel}`);
       if (++done % 200 === 0)
         report({ step: 'post-check', message: `checked ${done} of ${entries.length} files`, progress: null });
     }
@@ -913,6 +916,7 @@ export async function runRestore(
         config,
         kind: 'pre_restore',
         uniqueName: true,
+        onStep: (label) => checkpoint(`safety: ${label}`),
         scope: plan.scope,
         verify: true,
         stateDb: site.stateDb,
