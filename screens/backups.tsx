@@ -2,11 +2,13 @@
 // create, verify, prune with live progress; Enter opens one: its manifest, its files with sizes,
 // and what changed in the live site since.
 import { Box, Text } from 'ink';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { BackupJobs, type BackupsState, type DetailState } from '../services/backup-jobs.js';
 import type { BackupInfo } from '../services/backup-list.js';
 import { KIND_LABEL } from '../services/backup-names.js';
 import { type BackupProgress, formatAge, formatBytes, formatDuration } from '../services/backup-progress.js';
+import { RestoreSession } from '../services/restore-session.js';
+import { RestoreWalkthrough } from './backups-restore.js';
 import { type Column, Table } from './components/table.js';
 import { padEnd, truncate, truncateStart, wrapText } from './components/text.js';
 import type { ConsoleContextValue, ScreenDefinition, ScreenProps } from './context.js';
@@ -19,6 +21,15 @@ export function backupJobs(
     'backup-jobs',
     () => new BackupJobs({ paths: ctx.site.paths, config: ctx.config, stateDb: () => ctx.stateDb() }),
     (jobs) => jobs.dispose(),
+  );
+}
+
+export function restoreSession(
+  ctx: Pick<ConsoleContextValue, 'services' | 'site' | 'config' | 'stateDb'>,
+): RestoreSession {
+  return ctx.services.get(
+    'restore-session',
+    () => new RestoreSession({ paths: ctx.site.paths, config: ctx.config, stateDb: ctx.stateDb() }),
   );
 }
 
@@ -290,6 +301,12 @@ function BackupsScreen({ width, height }: ScreenProps) {
   const ctx = useConsole();
   const jobs = backupJobs(ctx);
   const state = useStore(jobs.store);
+  const session = restoreSession(ctx);
+  const walk = useStore(session.store);
+  // An interrupted restore: the walkthrough opens on it, offering to complete or roll back.
+  useEffect(() => {
+    if (!session.state.active) session.checkPending();
+  }, [session]);
   const [selected, setSelected] = useState(0);
   const [pane, setPane] = useState<'files' | 'changes'>('changes');
   const [scroll, setScroll] = useState(0);
@@ -301,6 +318,7 @@ function BackupsScreen({ width, height }: ScreenProps) {
   const page = Math.max(1, height - 8);
 
   useCommands((command) => {
+    if (walk.active) return walkCommand(command);
     if (state.detail) {
       switch (command) {
         case 'close':
@@ -374,6 +392,21 @@ function BackupsScreen({ width, height }: ScreenProps) {
       case 'cancel':
         if (!jobs.cancel()) ctx.ui.flash('nothing is running', 'info');
         return true;
+      case 'restore':
+        if (jobs.busy) ctx.ui.flash('wait for the backup job to finish (x cancels it)', 'warning');
+        else if (!current) ctx.ui.flash('no backup selected', 'warning');
+        else {
+          setScroll(0);
+          session.begin({ file: current.file, name: current.name, kind: current.kind });
+        }
+        return true;
+      case 'rollback':
+        if (jobs.busy) ctx.ui.flash('wait for the backup job to finish', 'warning');
+        else {
+          setScroll(0);
+          void session.beginRollbackOfLast();
+        }
+        return true;
       case 'refresh':
         jobs.refresh();
         return true;
@@ -416,6 +449,182 @@ function BackupsScreen({ width, height }: ScreenProps) {
     return false;
   });
 
+  function walkCommand(command: string): boolean {
+    const w = session.state;
+    const name = w.backup?.name ?? '';
+    switch (command) {
+      case 'close': {
+        const r = session.back();
+        if (r === 'busy')
+          ctx.ui.flash('the restore is running; it completes or rolls back on its own', 'warning');
+        if (r === 'closed') jobs.refresh();
+        setScroll(0);
+        return true;
+      }
+      case 'up':
+        if (w.step === 'scope') session.moveScope(-1);
+        else setScroll((x) => Math.max(0, x - 1));
+        return true;
+      case 'down':
+        if (w.step === 'scope') session.moveScope(1);
+        else setScroll((x) => x + 1);
+        return true;
+      case 'page-up':
+        setScroll((x) => Math.max(0, x - page));
+        return true;
+      case 'page-down':
+        setScroll((x) => x + page);
+        return true;
+      case 'rollback':
+        if (w.busy) return true;
+        if (w.step === 'recover') {
+          void ctx.ui
+            .confirm({
+              title: 'Roll back the interrupted restore?',
+              body: [
+                'Everything the restore moved is put back where it was; the site returns to its state before the restore.',
+              ],
+              confirmLabel: 'Roll back',
+              danger: true,
+            })
+            .then((ok) => {
+              if (ok) void session.recover('rollback');
+            });
+        } else if (w.step === 'finish' && w.outcome?.ok && w.outcome.safety) {
+          const safety = w.outcome.safety;
+          void ctx.ui
+            .confirm({
+              title: `Roll back to ${safety.name}?`,
+              body: [
+                `Restores the safety snapshot taken before this restore (${safety.name}), with the same checks.`,
+              ],
+              confirmLabel: 'Roll back',
+              danger: true,
+            })
+            .then((ok) => {
+              if (ok) void session.beginRollbackOfLast();
+            });
+        } else ctx.ui.flash('nothing to roll back here', 'info');
+        return true;
+      case 'open':
+        if (w.busy) return true;
+        if (w.step === 'scope') void session.chooseScope();
+        else if (w.step === 'plan' && w.plan) {
+          const blocking = w.plan.refusals.filter((r) => !(r.code === 'verification' && w.acceptUnverified));
+          const hard = blocking.find((r) => !r.overridable);
+          if (hard) ctx.ui.flash(`refused: ${hard.message}`, 'error');
+          else if (blocking.length) {
+            void ctx.ui
+              .confirm({
+                title: `${name} FAILED verification`,
+                body: [
+                  w.plan.verification.reason ?? '',
+                  'Restoring it may bring back damaged data. A safety snapshot of the current state is still taken first.',
+                ],
+                danger: true,
+                typeToConfirm: name,
+              })
+              .then((ok) => {
+                if (ok) {
+                  session.acceptFailedVerification();
+                  void session.checkApp();
+                }
+              });
+          } else void session.checkApp();
+        } else if (w.step === 'app' && w.app) {
+          const running = w.app.app;
+          const others = w.app.holders.filter((h) => !running || h.pid !== running.pid);
+          if (running) {
+            void ctx.ui
+              .confirm({
+                title: `Stop Candy-Cadence (pid ${running.pid})?`,
+                body: [
+                  ctx.config.app.stopCommand
+                    ? `Runs app.stopCommand: ${ctx.config.app.stopCommand}`
+                    : `Sends SIGTERM to pid ${running.pid}`,
+                  `and waits up to ${ctx.config.app.stopTimeoutSeconds} s for it to exit.`,
+                ],
+                confirmLabel: 'Stop it',
+                danger: true,
+              })
+              .then((ok) => {
+                if (ok) void session.stopApp();
+              });
+          } else if (others.length && !w.ignoreHolders) {
+            void ctx.ui
+              .confirm({
+                title: 'The database is held open',
+                body: [
+                  `By ${[...new Set(others.map((h) => `${h.command} (pid ${h.pid})`))].join(', ')}.`,
+                  'Swapping the database under a process that holds it can lose its writes.',
+                ],
+                danger: true,
+                typeToConfirm: name,
+              })
+              .then((ok) => {
+                if (ok) void session.forceHolders();
+              });
+          } else if (w.plan) {
+            const plan = w.plan;
+            void ctx.ui
+              .confirm({
+                title: `Restore ${name}?`,
+                body: [
+                  `Into ${ctx.site.paths.root}, scope ${plan.scope}: ${plan.replaced.length} replaced, ${plan.added.length} added, ${plan.removed.length} removed.`,
+                  w.mode === 'rollback'
+                    ? 'This rolls back the last restore.'
+                    : 'First a safety snapshot of the current state is taken and verified; b undoes the restore afterwards.',
+                ],
+                confirmLabel: 'Restore',
+                danger: true,
+              })
+              .then((ok) => {
+                if (ok) void session.restore();
+              });
+          }
+        } else if (w.step === 'finish') {
+          if (w.appStopped && ctx.config.app.startCommand && !w.startMessage) void session.startApp();
+          else {
+            session.close();
+            jobs.refresh();
+          }
+        } else if (w.step === 'recover') {
+          void ctx.ui
+            .confirm({
+              title: 'Complete the interrupted restore?',
+              body: [
+                'The remaining steps run from the journal, then the post-checks; a failed check rolls everything back.',
+              ],
+              confirmLabel: 'Complete',
+              danger: true,
+            })
+            .then((ok) => {
+              if (ok) void session.recover('complete');
+            });
+        }
+        return true;
+      case 'create-database':
+      case 'create-full':
+      case 'verify':
+      case 'verify-all':
+      case 'prune':
+      case 'restore':
+        ctx.ui.flash('finish or leave the restore first (Esc)', 'info');
+        return true;
+    }
+    return true;
+  }
+
+  if (walk.active)
+    return (
+      <RestoreWalkthrough
+        state={walk}
+        width={width}
+        height={height}
+        scroll={scroll}
+        startCommand={ctx.config.app.startCommand}
+      />
+    );
   if (state.detail)
     return <DetailView detail={state.detail} width={width} height={height} pane={pane} scroll={scroll} />;
   return <ListView state={state} width={width} height={height} selected={sel} />;
@@ -430,6 +639,7 @@ export const backupsScreen: ScreenDefinition = {
     'Backups are taken while the application writes: the database with VACUUM INTO, consistent; written under a temporary name, verified, then renamed. Progress shows bytes per second and the time left; x cancels and leaves nothing behind.',
     'Enter opens a backup: Files lists what it holds with sizes; Changes since compares it with the live site (files added, removed, changed by checksum; database rows then and now).',
     'Prune deletes what retention (backups.retention) allows, after showing the list; it never deletes the newest verified backup of a kind.',
+    'R restores the selected backup, step by step on a rail: choose the scope, verify, read the plan (what is replaced, added, removed; rows now and after; space), make sure Candy-Cadence is stopped and nothing holds the database, then a verified safety snapshot, staging, the swap with a journal, checks. b rolls back the last restore. An interrupted restore opens here, offering to complete or roll it back.',
   ],
   bindings: [
     {
@@ -460,6 +670,21 @@ export const backupsScreen: ScreenDefinition = {
       label: 'prune',
       description: 'delete what retention allows (shows the list, asks)',
       changes: true,
+    },
+    {
+      command: 'restore',
+      keys: ['R'],
+      label: 'restore',
+      description: 'restore the selected backup: the step-by-step walkthrough',
+      changes: true,
+    },
+    {
+      command: 'rollback',
+      keys: ['b'],
+      label: 'roll back',
+      description: 'roll back the last restore (or an interrupted one)',
+      changes: true,
+      hidden: true,
     },
     {
       command: 'cancel',

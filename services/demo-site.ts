@@ -27,6 +27,7 @@ import {
   threeMf,
   torusMesh,
 } from './demo-models.js';
+import { cliCommand } from './self-exec.js';
 import { DEMO_MARKER, sitePaths } from './site.js';
 
 export interface BuildSiteOptions {
@@ -352,6 +353,18 @@ export const SITE_SETTINGS_JSON = {
   recent_files: ['data/models/torus_768_binary.stl'],
 };
 
+function demoStartCommand(): { startCommand: string } | Record<string, never> {
+  try {
+    const { command, args } = cliCommand(['simulate', '--root', '.']);
+    const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+    return {
+      startCommand: `${[command, ...args].map(quote).join(' ')} --parent-pid "$PPID" >/dev/null 2>&1 &`,
+    };
+  } catch {
+    return {};
+  }
+}
+
 /** Builds a site at `root` (which must not exist or be empty). */
 export async function buildSite(root: string, opts: BuildSiteOptions = {}): Promise<void> {
   const now = opts.now ?? Date.now();
@@ -403,10 +416,12 @@ export async function buildSite(root: string, opts: BuildSiteOptions = {}): Prom
       path.join(root, DEMO_MARKER),
       'This folder was built by `cadence-ops demo`; delete it freely.\n',
     );
-    // Rotate the simulator's logs at a small size so rotation shows up within minutes.
+    // Rotate the simulator's logs at a small size so rotation shows up within minutes. A restore
+    // stops the simulated application; app.startCommand starts it again (in the site folder, tied to
+    // the console that runs the command, as the demo's own simulator is).
     await writeFile(
       path.join(root, 'cadence-ops.json'),
-      `${JSON.stringify({ logs: { rotateMb: 5 } }, null, 2)}\n`,
+      `${JSON.stringify({ logs: { rotateMb: 5 }, app: demoStartCommand() }, null, 2)}\n`,
     );
   }
 

@@ -7,6 +7,7 @@ import { backupJobs } from '../screens/backups.js';
 import { createBackup } from '../services/backup-create.js';
 import { backupName } from '../services/backup-names.js';
 import { fixturesDir, makeSite, type TestSite } from './helpers/backup-site.js';
+import { waitForFrame } from './helpers/restore-site.js';
 import { KEYS, type RenderedShell, renderShell, tick } from './helpers/shell.js';
 
 let site: TestSite;
@@ -105,14 +106,18 @@ describe('the Backups screen', () => {
     copyFileSync(path.join(site.paths.backups, dbName), old);
     utimesSync(old, new Date(Date.now() - 60 * 86_400_000), new Date(Date.now() - 60 * 86_400_000));
     await shell.press('r');
-    frame = await shell.press('p');
+    await shell.press('p');
+    frame = await waitForFrame(shell, (f) => f.includes('Prune 2 files'));
     expect(frame).toMatch(/Prune 2 files, .*\?/);
     expect(frame).toContain(`delete ${damaged} (primary,`);
     expect(frame).toContain(`delete ${path.basename(old)} (primary, 60 days old, retention 30`);
     expect(frame).toContain(`keep ${dbName} (newest verified database backup:`);
     await shell.press('n');
+    await waitForFrame(shell, (f) => !f.includes('Prune 2 files'));
     expect(existsSync(old)).toBe(true);
-    await shell.press('p', 'y');
+    await shell.press('p');
+    await waitForFrame(shell, (f) => f.includes('Prune 2 files'));
+    await shell.press('y');
     frame = await settle(shell);
     expect(frame).toContain('✓ pruned 2 files');
     expect(existsSync(old)).toBe(false);

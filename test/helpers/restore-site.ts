@@ -148,3 +148,18 @@ setInterval(() => {}, 1000);
 export function writeSiteConfig(root: string, config: Record<string, unknown>): void {
   writeFileSync(path.join(root, 'cadence-ops.json'), JSON.stringify(config));
 }
+
+/** Polls the frame until `predicate` holds (keys typed into a dialog before it is drawn are lost). */
+export async function waitForFrame(
+  shell: { lastFrame(): string | undefined },
+  predicate: (frame: string) => boolean,
+  timeoutMs = 20_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const frame = shell.lastFrame() ?? '';
+    if (predicate(frame)) return frame;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for the frame; last frame:\n${frame}`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+}
