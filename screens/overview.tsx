@@ -7,13 +7,16 @@
 // height it is given, so it fits 80x19 and shows more when larger.
 import os from 'node:os';
 import { Box, Text } from 'ink';
-import { type ReactNode, useMemo, useState } from 'react';
+import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import type { Alert } from '../services/alerts.js';
 import { formatDuration } from '../services/app-status.js';
 import { HealthMonitor } from '../services/health-monitor.js';
 import type { CheckResult, HealthState } from '../services/health-types.js';
 import type { ClusterView } from '../services/log-clusters.js';
+import type { LiveState } from '../services/log-live.js';
 import { LEVEL_RANK } from '../services/log-parse.js';
+import type { ResourceMonitorState } from '../services/resource-monitor.js';
+import { createStore } from '../services/store.js';
 import { LEVEL_STYLE } from './components/status.js';
 import { formatAge, formatBytes, padEnd, truncate } from './components/text.js';
 import type { ConsoleContextValue, ScreenDefinition, ScreenId, ScreenProps } from './context.js';
@@ -50,6 +53,30 @@ export function healthMonitor(
     (m) => m.stop(),
   );
 }
+
+const IDLE_LOGS = createStore<LiveState>({
+  version: 0,
+  files: [],
+  received: 0,
+  ratePerSecond: 0,
+  errorsLastHour: 0,
+  errorsPerHourThreshold: 0,
+  history: { status: 'loading' },
+  clusters: [],
+  clustersTotal: 0,
+  remainder: { clusters: 0, records: 0 },
+  timeline: [],
+  tail: null,
+  warnings: [],
+});
+const IDLE_RESOURCES = createStore<ResourceMonitorState>({
+  snapshot: null,
+  analysis: null,
+  intervalMs: 1000,
+  tickUs: null,
+  error: null,
+  ticks: 0,
+});
 
 const VERDICT_WORD: Record<HealthState, string> = {
   ok: 'HEALTHY',
@@ -102,9 +129,16 @@ function Overview({ width, height }: ScreenProps) {
   const app = useStore(appStatusStore(ctx));
   const alertsShared = sharedAlerts(ctx);
   const counts = useStore(alertsShared.counts);
-  const live = liveLogs(ctx, alertsShared.service);
-  const logs = useStore(live.store);
-  const resources = useStore(resourceMonitor(ctx).store);
+  // The log follower and the resource monitor start a moment after the first frame (the shell starts
+  // the monitor after a second anyway); until then their sections say they are starting.
+  const [warm, setWarm] = useState(() => ctx.services.has('logs-live') && ctx.services.has('resources'));
+  useEffect(() => {
+    if (warm) return;
+    const timer = setTimeout(() => setWarm(true), 300);
+    return () => clearTimeout(timer);
+  }, [warm]);
+  const logs = useStore(warm ? liveLogs(ctx, alertsShared.service).store : IDLE_LOGS);
+  const resources = useStore(warm ? resourceMonitor(ctx).store : IDLE_RESOURCES);
   // The selection follows the alert (by id), not its row: alerts come and go while you look.
   const [selectedId, setSelectedId] = useState<number | null>(null);
   // Ages and "x s ago" move on their own: redraw every 5 s (cheap: a few dozen rows).

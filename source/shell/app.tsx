@@ -3,6 +3,7 @@
 import { TextInput } from '@inkjs/ui';
 import { Box, type Key, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { webhookNotifier } from '../../screens/alert-notifier.js';
 import type {
   CommandHandler,
   ConfirmOptions,
@@ -197,6 +198,8 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
     const timer = setTimeout(() => resourceMonitor(value), 1000);
     return () => clearTimeout(timer);
   }, [value]);
+  // Alerts out by webhook, when alerts.webhook.url is set (screens/alert-notifier.ts).
+  useEffect(() => void webhookNotifier(value), [value]);
 
   // Ink takes a frame as tall as the terminal down its clear-and-redraw path on every render
   // (INK-NOTES.md), so the frame is one line shorter than the terminal.
