@@ -159,7 +159,7 @@ function Overview({ width, height }: ScreenProps) {
     [alertsShared, counts],
   );
   const found = selectedId === null ? -1 : alerts.findIndex((a) => a.id === selectedId);
-  const sel = found >= 0 ? found : 0;
+  const sel = Math.max(found, 0);
   const selectedAlert: Alert | undefined = alerts[sel];
   const select = (i: number) => {
     const a = alerts[Math.max(0, Math.min(alerts.length - 1, i))];

@@ -224,7 +224,7 @@ export class WebhookNotifier {
       const before = this.seen.get(a.id);
       this.seen.set(a.id, { severity: a.severity, active: true });
       // A reopening within the alert cooldown does not page (the alert service's rule).
-      if (!before || !before.active) {
+      if (!before?.active) {
         if (a.reopenCount === 0 || !before) this.enqueue('raised', a);
       } else if (RANK[a.severity] > RANK[before.severity]) this.enqueue('escalated', a);
     }
