@@ -9,8 +9,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
-import { installThreeDom } from '../three-dom.mjs';
 
 const scale = Number(process.env.BENCH_MODELS_SCALE ?? 1);
 const ROUNDS = Number(process.env.BENCH_MODELS_ROUNDS ?? 5);
@@ -106,6 +106,28 @@ const median = (xs) => {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 };
 
+/** three.js in a worker thread (its own heap); `prepare(kind, files)` returns a timed run. */
+async function threeWorker() {
+  const worker = new Worker(new URL('../three-worker.mjs', import.meta.url));
+  worker.unref();
+  let waiting = null;
+  worker.on('message', (m) => waiting?.(m));
+  worker.on('error', (err) => waiting?.({ type: 'error', err }));
+  const ask = (msg) =>
+    new Promise((resolve, reject) => {
+      waiting = (m) => (m.type === 'error' ? reject(m.err) : resolve(m));
+      if (msg) worker.postMessage(msg);
+    });
+  await ask(null);
+  return {
+    async prepare(kind, files) {
+      await ask({ type: 'load', kind, files });
+      return async () => (await ask({ type: 'run' })).ms;
+    },
+    stop: () => worker.terminate(),
+  };
+}
+
 const mbs = (bytes, ms) => bytes / 1e6 / (ms / 1000);
 
 export default {
@@ -115,34 +137,10 @@ export default {
   async run(h) {
     const dir = h.tmpDir();
     const ours = await bundleOurs(h, dir);
-    installThreeDom();
-    const { STLLoader } = await import('three/examples/jsm/loaders/STLLoader.js');
-    const { OBJLoader } = await import('three/examples/jsm/loaders/OBJLoader.js');
-    const { PLYLoader } = await import('three/examples/jsm/loaders/PLYLoader.js');
-    const { ThreeMFLoader } = await import('three/examples/jsm/loaders/3MFLoader.js');
     const hasAssimp = h.has('assimp');
     if (!hasAssimp)
       process.stderr.write('assimp not found (apt-get install assimp-utils): assimp columns skipped\n');
-    const ab = (b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
-    const three = {
-      stl: (b) => {
-        const a = ab(b);
-        return () => new STLLoader().parse(a);
-      },
-      ply: (b) => {
-        const a = ab(b);
-        return () => new PLYLoader().parse(a);
-      },
-      // three.js parses OBJ from a string: decoded once here, outside its timings (in its favour).
-      obj: (b) => {
-        const text = b.toString('latin1');
-        return () => new OBJLoader().parse(text);
-      },
-      '3mf': (b) => {
-        const a = ab(b);
-        return () => new ThreeMFLoader().parse(a);
-      },
-    };
+    const three = await threeWorker();
 
     // Large generated meshes (the same torus writers as the demo site).
     const s = (n) => Math.max(8, Math.round(n * Math.sqrt(scale)));
@@ -243,7 +241,7 @@ export default {
       }
       const skipThree = input.kind === '3mf' && b.length > 3e6;
       if (!skipThree) {
-        const [o, t] = await duel(oursFn, three[input.kind](b));
+        const [o, t] = await duel(oursFn, await three.prepare(input.kind, [input.file]));
         h.compare({
           label: `${input.label} ${size}`,
           ours: mbs(b.length, o),
@@ -293,15 +291,8 @@ export default {
         for (let i = 0; i < bufs.length; i++) await ours.parseModelBuffer(bufs[i], path.basename(files[i]));
       };
       const label = `real ${kind.toUpperCase()} (${files.length} files, ${(bytes / 1e3).toFixed(0)} KB)`;
-      if (three[kind]) {
-        const fns = bufs.map((b) => three[kind](b));
-        const threeAll = () => {
-          for (const fn of fns) {
-            try {
-              fn();
-            } catch {}
-          }
-        };
+      if (['stl', 'obj', 'ply', '3mf'].includes(kind)) {
+        const threeAll = await three.prepare(kind, files);
         const [o, t] = await duel(oursAll, threeAll, 9);
         h.compare({
           label,
@@ -348,6 +339,8 @@ export default {
         });
       }
     }
+
+    await three.stop();
 
     // Peak memory of the loader process (what `cadence-ops load` reports), per large file.
     for (const input of inputs) {
