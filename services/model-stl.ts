@@ -59,27 +59,56 @@ export function parseBinaryStl(b: Uint8Array, budget: MemoryBudget): ParsedModel
   let finite = 0;
   let o = 84 + 12;
   let w = 0;
-  for (let t = 0; t < n; t++, o += FACET_BYTES) {
-    for (let k = 0; k < 36; k += 12) {
-      const x = view.getFloat32(o + k, true);
-      const y = view.getFloat32(o + k + 4, true);
-      const z = view.getFloat32(o + k + 8, true);
-      positions[w] = x;
-      positions[w + 1] = y;
-      positions[w + 2] = z;
-      w += 3;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-      if (z < minZ) minZ = z;
-      if (z > maxZ) maxZ = z;
-      // x - x is 0 for a finite coordinate and NaN for NaN or an infinity: one check per file.
-      finite += x - x + (y - y) + (z - z);
-    }
+  // Unrolled per triangle: 9 reads, 9 stores, the box from each triangle's own min/max.
+  for (let t = 0; t < n; t++, o += FACET_BYTES, w += 9) {
+    const x0 = view.getFloat32(o, true);
+    const y0 = view.getFloat32(o + 4, true);
+    const z0 = view.getFloat32(o + 8, true);
+    const x1 = view.getFloat32(o + 12, true);
+    const y1 = view.getFloat32(o + 16, true);
+    const z1 = view.getFloat32(o + 20, true);
+    const x2 = view.getFloat32(o + 24, true);
+    const y2 = view.getFloat32(o + 28, true);
+    const z2 = view.getFloat32(o + 32, true);
+    positions[w] = x0;
+    positions[w + 1] = y0;
+    positions[w + 2] = z0;
+    positions[w + 3] = x1;
+    positions[w + 4] = y1;
+    positions[w + 5] = z1;
+    positions[w + 6] = x2;
+    positions[w + 7] = y2;
+    positions[w + 8] = z2;
+    let lx = x0;
+    if (x1 < lx) lx = x1;
+    if (x2 < lx) lx = x2;
+    let hx = x0;
+    if (x1 > hx) hx = x1;
+    if (x2 > hx) hx = x2;
+    let ly = y0;
+    if (y1 < ly) ly = y1;
+    if (y2 < ly) ly = y2;
+    let hy = y0;
+    if (y1 > hy) hy = y1;
+    if (y2 > hy) hy = y2;
+    let lz = z0;
+    if (z1 < lz) lz = z1;
+    if (z2 < lz) lz = z2;
+    let hz = z0;
+    if (z1 > hz) hz = z1;
+    if (z2 > hz) hz = z2;
+    if (lx < minX) minX = lx;
+    if (hx > maxX) maxX = hx;
+    if (ly < minY) minY = ly;
+    if (hy > maxY) maxY = hy;
+    if (lz < minZ) minZ = lz;
+    if (hz > maxZ) maxZ = hz;
+    // NaN or an infinity anywhere makes this NaN: one check per file (a finite overflow of the sum
+    // only costs the exact search below).
+    finite += (x0 + y0 + z0 + x1 + y1 + z1 + x2 + y2 + z2) * 0;
   }
-  if (finite !== 0) {
-    const bad = firstNonFinite(positions);
+  const bad = finite !== 0 ? firstNonFinite(positions) : -1;
+  if (bad >= 0) {
     const t = Math.floor(bad / 9);
     throw new ModelError(
       'PAR005',
