@@ -60,6 +60,12 @@ export const verbs: VerbEntry[] = [
     load: () => import('./health.js'),
   },
   {
+    name: 'serve',
+    summary:
+      'expose Prometheus metrics (/metrics) and /healthz; run the monitors and the webhook notifier headless',
+    load: () => import('./serve.js'),
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration, secrets redacted',
     load: () => import('./config.js'),
