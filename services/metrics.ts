@@ -58,7 +58,7 @@ export class CadenceMetrics {
   readonly registry = new Registry();
 
   constructor(
-    private readonly sources: MetricsSources,
+    sources: MetricsSources,
     opts: { topClusters: number; site?: string },
   ) {
     const r = [this.registry];
@@ -73,11 +73,10 @@ export class CadenceMetrics {
         collect(this: Gauge<string>) {
           this.reset();
           let wrote = false;
-          const self = this;
           collect({
             set: ((...args: Parameters<Gauge<string>['set']>) => {
               wrote = true;
-              self.set(...args);
+              this.set(...args);
             }) as Gauge<string>['set'],
           } as Gauge<string>);
           // prom-client gives a gauge without labels a value of 0 after reset: with nothing to say,
