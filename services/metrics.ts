@@ -57,10 +57,7 @@ function label(text: string, max = 120): string {
 export class CadenceMetrics {
   readonly registry = new Registry();
 
-  constructor(
-    sources: MetricsSources,
-    opts: { topClusters: number; site?: string },
-  ) {
+  constructor(sources: MetricsSources, opts: { topClusters: number; site?: string }) {
     const r = [this.registry];
     if (opts.site) this.registry.setDefaultLabels({ site: opts.site });
     const s = sources;

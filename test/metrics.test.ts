@@ -63,9 +63,12 @@ const cluster = (id: number, count: number, level: 'ERROR' | 'WARNING' = 'ERROR'
 });
 
 describe('metrics text', () => {
-  it.runIf(Boolean(process.env.CI))('CI has promtool and prometheus (.ci/run installs Debian\'s prometheus)', () => {
-    expect(hasPromtool && hasPrometheus).toBe(true);
-  });
+  it.runIf(Boolean(process.env.CI))(
+    "CI has promtool and prometheus (.ci/run installs Debian's prometheus)",
+    () => {
+      expect(hasPromtool && hasPrometheus).toBe(true);
+    },
+  );
 
   it('says nothing rather than a false zero when a source has no data, and promtool accepts it', async () => {
     const text = await new CadenceMetrics({}, { topClusters: 5 }).render();
