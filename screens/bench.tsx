@@ -53,6 +53,7 @@ export const VERDICT_TEXT: Record<string, { text: string; color?: string }> = {
 
 function changeText(r: FileResult): string {
   if (r.verdict.ratio === null) return '';
+  if (r.verdict.ratio >= 10) return `${r.verdict.ratio.toFixed(0)}x`;
   const pct = (r.verdict.ratio - 1) * 100;
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(pct > -10 && pct < 10 ? 1 : 0)}%`;
 }
