@@ -170,14 +170,16 @@ export class ModelScanner {
     readonly budget: MemoryBudget,
     expectedBytes: number,
   ) {
-    // ~45 bytes of XML per vertex and ~40 per triangle; grown as needed.
+    // A closed mesh has about twice as many triangles as vertices, ~50 and ~45 bytes of XML each:
+    // about xml/140 vertices and xml/70 triangles. Estimated a little high (untouched capacity costs
+    // no resident memory; a late growth copies the whole buffer); grown as needed.
     this.positions = newFloat32(
-      Math.max(3072, Math.min(Math.ceil(expectedBytes / 90) * 3, 1 << 24)),
+      Math.max(3072, Math.min(Math.ceil(expectedBytes / 120) * 3, 1 << 24)),
       budget,
       'vertex buffer',
     );
     this.indices = newUint32(
-      Math.max(3072, Math.min(Math.ceil(expectedBytes / 80) * 3, 1 << 24)),
+      Math.max(3072, Math.min(Math.ceil(expectedBytes / 60) * 3, 1 << 24)),
       budget,
       'index buffer',
     );
