@@ -66,6 +66,16 @@ export const verbs: VerbEntry[] = [
     load: () => import('./serve.js'),
   },
   {
+    name: 'maintain',
+    summary: 'run the daily, weekly, monthly or quarterly maintenance of the procedures (--dry-run to plan)',
+    load: () => import('./maintain.js'),
+  },
+  {
+    name: 'schedule',
+    summary: 'print systemd timer units or crontab lines that run the maintenance cadence',
+    load: () => import('./schedule.js'),
+  },
+  {
     name: 'config',
     summary: 'print the effective configuration, secrets redacted',
     load: () => import('./config.js'),
