@@ -180,7 +180,7 @@ function finishLines(s: RestoreSessionState, startCommand: string | null): Line[
     if (o.postCheck)
       out.push({
         id: 'pc',
-        text: `checks: database ${o.postCheck.database ?? 'sound, rows as in the backup'}; ${o.postCheck.files} files match the manifest`,
+        text: `checks: database ${o.postCheck.database ?? 'sound, rows as in the backup'}${o.postCheck.files ? `; ${o.postCheck.files} files match the manifest` : ''}`,
       });
     out.push({ id: 't', text: `took ${formatDuration(o.durationMs / 1000)}` });
   }

@@ -358,7 +358,8 @@ async function report(
     );
     if (outcome.postCheck)
       ctx.stdout.write(
-        `post-checks: database ${outcome.postCheck.database ?? 'sound, row counts as in the backup'}; ${outcome.postCheck.files} files match the manifest` +
+        `post-checks: database ${outcome.postCheck.database ?? 'sound, row counts as in the backup'}` +
+          (outcome.postCheck.files ? `; ${outcome.postCheck.files} files match the manifest` : '') +
           `${outcome.postCheck.mismatches.length ? `; ${outcome.postCheck.mismatches.length} problems: ${outcome.postCheck.mismatches.slice(0, 3).join('; ')}` : ''}\n`,
       );
     if (outcome.ok && outcome.safety)
