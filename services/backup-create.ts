@@ -36,7 +36,7 @@ import { formatDuration, type ProgressListener, ProgressMeter } from './backup-p
 import { sqliteJob } from './backup-sqlite.js';
 import { recordVerification } from './backup-state.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './backup-tar.js';
-import { type VerifyResult, verifyBackup } from './backup-verify.js';
+import { type DatabaseCheck, dbCheckOf, type VerifyResult, verifyBackup } from './backup-verify.js';
 import type { Config } from './config.js';
 import type { SitePaths } from './site.js';
 import type { StateDb } from './state-db.js';
@@ -237,7 +237,7 @@ async function writeTar(
   signal: AbortSignal | undefined,
   warnings: string[],
   onStep?: (label: string) => void,
-): Promise<{ fileCount: number; totalSize: number }> {
+): Promise<{ fileCount: number; totalSize: number; databaseSha256: string | null }> {
   const checksums: Record<string, string> = {};
   let totalSize = 0;
   let fileCount = 0;
@@ -354,7 +354,7 @@ async function writeTar(
   const pad = paddingFor(body.length);
   if (pad) await gz.write(Buffer.alloc(pad));
   await gz.write(END_OF_ARCHIVE);
-  return { fileCount, totalSize };
+  return { fileCount, totalSize, databaseSha256: checksums[DATABASE_ARCHIVE_PATH] ?? null };
 }
 
 function lockedMessage(database: string, config: Config): string {
@@ -493,6 +493,9 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
 
   const includeDatabase = kind === 'database' || scopeIncludes(scope, 'database');
   const snapshotPath = path.join(dir, tempNameFor(name, 'snapshot'));
+  let snapshotCheck: Promise<DatabaseCheck> | null = null;
+  const snapshotHash = createHash('sha256');
+  let databaseSha256: string | null = null;
   let out: AtomicOutput | null = null;
   let sourceBytes = 0;
   let fileCount = 0;
@@ -513,6 +516,14 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
         signal: opts.signal,
       });
       snapshot = { file: snapshotPath, size };
+      // The snapshot's own check runs in a worker while it is compressed; verification then proves
+      // the backup holds exactly these bytes instead of spooling and checking them a second time.
+      if (verify) {
+        snapshotCheck = sqliteJob({ op: 'check', file: snapshotPath }, { signal: opts.signal }).then(
+          dbCheckOf,
+        );
+        snapshotCheck.catch(() => {});
+      }
       opts.onStep?.('snapshot taken');
     }
     throwIfAborted(opts.signal);
@@ -531,6 +542,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
           throwIfAborted(opts.signal);
           const { bytesRead } = await fh.read(buf, 0, buf.length, null);
           if (bytesRead === 0) break;
+          snapshotHash.update(buf.subarray(0, bytesRead));
           await gz.write(buf.subarray(0, bytesRead));
           meter.add(bytesRead);
         }
@@ -566,9 +578,13 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
       await gz.end();
       meter.finish();
       sourceBytes = written.totalSize;
+      databaseSha256 = written.databaseSha256;
       fileCount = written.fileCount;
     }
     members = gz.members;
+    if (kind === 'database') databaseSha256 = snapshotHash.digest('hex');
+    // The check reads the snapshot: it must finish before the snapshot goes.
+    if (snapshotCheck) await snapshotCheck.catch(() => null);
     await rm(snapshotPath, { force: true });
     await out.sync();
 
@@ -581,6 +597,8 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
         signal: opts.signal,
         onProgress: opts.onProgress,
         now,
+        trustedDatabase:
+          snapshotCheck && databaseSha256 ? { sha256: databaseSha256, check: snapshotCheck } : undefined,
       });
       if (!verification.ok) {
         throw new BackupError(

@@ -183,7 +183,10 @@ export interface RestoreOutcome {
   rolledBack: boolean;
   postCheck: { database: string | null; files: number; mismatches: string[] } | null;
   durationMs: number;
-  /** Milliseconds per step: safety, stage (extraction and checks of the staged files), swap, post-check. */
+  /**
+   * Milliseconds per step: safety (the snapshot), extract (staging: extraction, manifest check, sync),
+   * stage (extract plus the staged database's check), swap, postCheck.
+   */
   timings: Record<string, number>;
   /** The application was stopped by this restore (offer to start it). */
   appStopped: boolean;
@@ -996,6 +999,7 @@ async function continueRestore(
     let staged: StageResult;
     try {
       staged = await stageInto(site, j, report, opts.signal);
+      opts.timings.extract = Math.round(performance.now() - t0);
       // The staged database: sound, the counts the backup promised, the live one's journal mode.
       const dbUnit = j.units.find((u) => u.kind === 'database');
       if (dbUnit?.staged && existsSync(dbUnit.staged)) {

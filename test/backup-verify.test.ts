@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   END_OF_ARCHIVE,
@@ -139,6 +140,25 @@ describe('verifyBackup on the fixtures', () => {
     expect(r.reason).toMatch(/^refused: 8 hostile entries/);
     // The rest of the archive was still checked: the manifest does not list the extra entry.
     expect(r.problems).toContain('user_data/models/huge.stl is in the archive but not in the manifest');
+  });
+
+  it('takes a trusted database check only for the very bytes it was made for', async () => {
+    const good = { ok: true, integrity: ['ok'], counts: { models: 40, metadata: 40 }, error: null };
+    const wrong = { sha256: '0'.repeat(64), check: Promise.resolve(good) };
+    for (const file of [fixture('good'), dbFixture('good')]) {
+      const r = await verifyBackup(file, { config, inline: true, trustedDatabase: wrong });
+      expect(r.ok).toBe(false);
+      expect(r.reason).toBe('database: the database inside differs from the snapshot it was made from');
+    }
+    // The right sha256: the trusted result stands (no spool, no second check).
+    const dbBytes = gunzipSync(readFileSync(dbFixture('good')));
+    const right = {
+      sha256: createHash('sha256').update(dbBytes).digest('hex'),
+      check: Promise.resolve(good),
+    };
+    const r = await verifyBackup(dbFixture('good'), { config, inline: true, trustedDatabase: right });
+    expect(r.ok).toBe(true);
+    expect(r.database).toEqual(good);
   });
 
   it('says so for a missing file, an empty file and a file not named like a backup', async () => {

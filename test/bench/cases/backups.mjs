@@ -251,7 +251,56 @@ export default {
       target: '<= 0.8x',
     });
 
-    // 3. Database backup while a writer commits 1,000 transactions/s.
+    // 3. Restore of the full backup (scope all) vs GNU `tar xzf` of the same archive. Ours is the
+    //    extraction into staging (with the manifest check and the sync that makes it crash-safe)
+    //    plus the swap; verification, the plan, the safety snapshot and the post-checks are the
+    //    checks, reported apart.
+    const rOurs = [];
+    const rTotal = [];
+    const rTheirs = [];
+    const rTheirsSync = [];
+    const rChecks = [];
+    for (let i = 0; i < Math.max(1, RUNS - 1); i++) {
+      for (const f of readdirSync(backups))
+        if (f.startsWith('pre_restore_')) rmSync(path.join(backups, f), { force: true });
+      const o = await timed(h, h.node, cli('restore', fullName, '--yes', '--json', '--no-start-app'), {
+        env,
+      });
+      const outcome = JSON.parse(o.stdout);
+      if (!outcome.ok) throw new Error(`restore failed: ${outcome.message}`);
+      const t = outcome.timings;
+      rOurs.push(t.extract + t.swap);
+      rTotal.push(o.ms);
+      rChecks.push(o.ms - t.extract - t.swap);
+      const out = path.join(scratch, 'x');
+      rmSync(out, { recursive: true, force: true });
+      mkdirSync(out);
+      const x = await timed(h, 'tar', ['xzf', fullFile, '-C', out]);
+      rTheirs.push(x.ms);
+      const sy = await timed(h, 'sync', ['-f', out]);
+      rTheirsSync.push(x.ms + sy.ms);
+      rmSync(out, { recursive: true, force: true });
+      process.stderr.write(
+        `  restore run ${i + 1}: ours extract ${(t.extract / 1000).toFixed(1)} s + swap ${t.swap} ms (total with checks and safety snapshot ${(o.ms / 1000).toFixed(1)} s), tar xzf ${(x.ms / 1000).toFixed(1)} s (+ sync ${(sy.ms / 1000).toFixed(1)} s)\n`,
+      );
+    }
+    h.compare({
+      label: 'restore: extract + swap (restore --yes)',
+      ours: median(rOurs),
+      theirs: median(rTheirs),
+      theirsName: 'tar xzf',
+      target: '<= 1.2x',
+    });
+    h.compare({
+      label: 'restore: extract + swap vs tar xzf + sync',
+      ours: median(rOurs),
+      theirs: median(rTheirsSync),
+      theirsName: 'tar xzf; sync -f',
+    });
+    h.figure({ label: 'restore: the checks and the safety snapshot', value: median(rChecks), unit: 'ms' });
+    h.figure({ label: 'restore: total, end to end', value: median(rTotal), unit: 'ms' });
+
+    // 4. Database backup while a writer commits 1,000 transactions/s.
     const db = path.join(root, 'data/candy_cadence.db');
     const writer = await startWriter(h, db, 1000);
     const dOurs = [];
