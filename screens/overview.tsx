@@ -24,7 +24,7 @@ import { useCommands, useConsole, useInterval, useStore } from './hooks.js';
 import { liveLogs } from './logs.js';
 import { appStatusStore, resourceMonitor, sharedAlerts } from './shared-services.js';
 
-/** The console's health monitor (one per console, shared with anything else that wants it). */
+/** The console's health monitor (one per console, shared with anything else that wants it; start() it). */
 export function healthMonitor(
   ctx: Pick<ConsoleContextValue, 'services' | 'site' | 'config' | 'stateDb' | 'log'>,
 ) {
@@ -47,7 +47,8 @@ export function healthMonitor(
         alerts,
         onError: (err) => ctx.log.warn({ err }, 'health run failed'),
       });
-      monitor.start();
+      // Started by the Overview once it has been on screen a moment (a console opened to look at
+      // another screen does not pay for a worker at once); runs console-wide from then on.
       return monitor;
     },
     (m) => m.stop(),
@@ -133,10 +134,13 @@ function Overview({ width, height }: ScreenProps) {
   // the monitor after a second anyway); until then their sections say they are starting.
   const [warm, setWarm] = useState(() => ctx.services.has('logs-live') && ctx.services.has('resources'));
   useEffect(() => {
-    if (warm) return;
+    if (warm) {
+      monitor.start();
+      return;
+    }
     const timer = setTimeout(() => setWarm(true), 300);
     return () => clearTimeout(timer);
-  }, [warm]);
+  }, [warm, monitor]);
   const logs = useStore(warm ? liveLogs(ctx, alertsShared.service).store : IDLE_LOGS);
   const resources = useStore(warm ? resourceMonitor(ctx).store : IDLE_RESOURCES);
   // The selection follows the alert (by id), not its row: alerts come and go while you look.
@@ -315,14 +319,15 @@ function Overview({ width, height }: ScreenProps) {
             {i > 0 ? ' · ' : ''}
             {k.kind}{' '}
             <Text color={LEVEL_STYLE[k.state].color}>
-              {k.newestVerified ? `${formatAge(k.newestVerified.time, now)} old (verified)` : 'none verified'}
+              {k.newestVerified ? `${formatAge(k.newestVerified.time, now)} old, verified` : 'NONE verified'}
             </Text>
             {k.newest &&
             k.newest.state !== 'verified' &&
             (!k.newestVerified || k.newest.time > k.newestVerified.time) ? (
               <Text color={k.newest.state === 'failed' ? 'red' : 'yellow'}>
                 {' '}
-                newer {formatAge(k.newest.time, now)}: {k.newest.state}
+                ({k.newestVerified ? 'newer' : 'newest'} {formatAge(k.newest.time, now)} old: {k.newest.state}
+                )
               </Text>
             ) : null}
           </Text>
@@ -447,11 +452,16 @@ function Overview({ width, height }: ScreenProps) {
   // Checks get up to half of what is left, alerts and clusters share the rest.
   const checksShown = take(checkRows, Math.min(checkRows.length, Math.max(2, Math.floor(budget * 0.45))));
   if (checksShown.length < checkRows.length && checksShown.length > 0) {
-    const hidden = failing.length - Math.ceil(checksShown.length / 2);
-    if (hidden > 0)
+    // Name the failing checks that did not fit (each takes two rows above).
+    const shownChecks = Math.ceil((checksShown.length - 1) / 2);
+    const hidden = failing.slice(shownChecks);
+    if (hidden.length > 0)
       checksShown[checksShown.length - 1] = line(
         'checks-more',
-        <Text dimColor> … and {hidden} more failing check(s): health for all</Text>,
+        <Text dimColor wrap="truncate">
+          {'  … also failing: '}
+          {hidden.map((c) => `${c.name} (${c.state})`).join(', ')}
+        </Text>,
       );
   }
   rows.push(...checksShown);

@@ -36,7 +36,7 @@ describe('Overview', () => {
     // Most severe first, in check order: the application (not running here) leads.
     expect(frame).toMatch(/✖ CRIT Application status application not running/);
     expect(frame).toMatch(/→ start Candy-Cadence/);
-    expect(frame).toMatch(/Backups database none verified · full none verified/);
+    expect(frame).toMatch(/Backups database NONE verified · full NONE verified/);
     expect(frame).toMatch(/App ✖ down for/);
     expect(frame).toMatch(/Alerts \(\d+ active, \d+ not acknowledged/);
     // 80x24 leaves 19 rows of body: header, tabs, body, status, footer fit in 23 lines.
