@@ -1,6 +1,15 @@
 // Hooks screens use to reach the shell and the services.
-import { useContext, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
+import {
+  useContext,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from 'react';
 import type { Store } from '../services/store.js';
+import { onceAligned } from '../services/ticks.js';
 import {
   type CommandHandler,
   ConsoleContext,
@@ -17,6 +26,34 @@ export function useConsole(): ConsoleContextValue {
 /** Subscribes to a service's store; the component re-renders when the value changes. */
 export function useStore<T>(store: Store<T>): T {
   return useSyncExternalStore(store.subscribe, store.get, store.get);
+}
+
+/**
+ * Like useStore, but re-renders at most once per `ms` (the last change always shows, at most `ms`
+ * late). For summaries of fast sources: a live log store changes up to 10 times a second, and every
+ * render lays out and redraws the whole frame.
+ */
+export function useThrottledStore<T>(store: Store<T>, ms: number): T {
+  const subscribe = useMemo(() => throttledSubscribe(store, ms), [store, ms]);
+  return useSyncExternalStore(subscribe, store.get, store.get);
+}
+
+function throttledSubscribe<T>(store: Store<T>, ms: number): Store<T>['subscribe'] {
+  return (listener) => {
+    let cancel: (() => void) | null = null;
+    const unsubscribe = store.subscribe(() => {
+      if (cancel) return;
+      // Released on the aligned boundary, together with the clock and the samplers (services/ticks.ts).
+      cancel = onceAligned(ms, () => {
+        cancel = null;
+        listener();
+      });
+    });
+    return () => {
+      cancel?.();
+      unsubscribe();
+    };
+  };
 }
 
 /**

@@ -20,7 +20,7 @@ import { createStore } from '../services/store.js';
 import { LEVEL_STYLE } from './components/status.js';
 import { formatAge, formatBytes, padEnd, truncate } from './components/text.js';
 import type { ConsoleContextValue, ScreenDefinition, ScreenId, ScreenProps } from './context.js';
-import { useCommands, useConsole, useInterval, useStore } from './hooks.js';
+import { useCommands, useConsole, useInterval, useStore, useThrottledStore } from './hooks.js';
 import { liveLogs } from './logs.js';
 import { appStatusStore, resourceMonitor, sharedAlerts } from './shared-services.js';
 
@@ -141,7 +141,8 @@ function Overview({ width, height }: ScreenProps) {
     const timer = setTimeout(() => setWarm(true), 300);
     return () => clearTimeout(timer);
   }, [warm, monitor]);
-  const logs = useStore(warm ? liveLogs(ctx, alertsShared.service).store : IDLE_LOGS);
+  // The live log store changes up to 10 times a second; the triage page needs it once a second.
+  const logs = useThrottledStore(warm ? liveLogs(ctx, alertsShared.service).store : IDLE_LOGS, 1000);
   const resources = useStore(warm ? resourceMonitor(ctx).store : IDLE_RESOURCES);
   // The selection follows the alert (by id), not its row: alerts come and go while you look.
   const [selectedId, setSelectedId] = useState<number | null>(null);

@@ -2,6 +2,7 @@
 // a few /proc reads (well under a millisecond), so a 2 s poll costs nothing measurable.
 import { findAppProcess, processUptimeSeconds } from './app-process.js';
 import { createStore, type Store } from './store.js';
+import { everyAligned } from './ticks.js';
 
 export interface AppStatus {
   up: boolean;
@@ -38,9 +39,8 @@ export function watchAppStatus(opts: { pidFile: string; pattern: string; interva
   stop(): void;
 } {
   const store = createStore(readAppStatus(opts));
-  const timer = setInterval(() => store.set((prev) => readAppStatus(opts, prev)), opts.intervalMs ?? 2000);
-  timer.unref();
-  return { store, stop: () => clearInterval(timer) };
+  const stop = everyAligned(opts.intervalMs ?? 1000, () => store.set((prev) => readAppStatus(opts, prev)));
+  return { store, stop };
 }
 
 /** "3d 4h", "2h 05m", "4m 10s", "12s". */

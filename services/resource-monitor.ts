@@ -11,6 +11,7 @@ import { type ResourceSnapshot, Sampler, type SamplerOptions } from './sampler.j
 import type { SitePaths } from './site.js';
 import type { StateDb } from './state-db.js';
 import { createStore, type Store } from './store.js';
+import { onceAligned } from './ticks.js';
 
 export interface ResourceMonitorState {
   snapshot: ResourceSnapshot | null;
@@ -54,7 +55,7 @@ export class ResourceMonitor {
   private readonly sampler: Sampler;
   private readonly alerter: ResourceAlerter | null;
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: { cancel(): void } | null = null;
   private intervalMs: number;
   private stopped = false;
 
@@ -119,21 +120,28 @@ export class ResourceMonitor {
     this.schedule(0);
   }
 
-  private schedule(delay = this.intervalMs): void {
+  private schedule(delay?: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
+    const run = () => {
       this.timer = null;
       this.tick();
       this.schedule();
-    }, delay);
-    this.timer.unref?.();
+    };
+    if (delay === 0) {
+      const t = setTimeout(run, 0);
+      t.unref?.();
+      this.timer = { cancel: () => clearTimeout(t) };
+    } else {
+      // On the wall-clock boundary, in the same timer callback as the header clock (services/ticks.ts).
+      this.timer = { cancel: onceAligned(this.intervalMs, run) };
+    }
   }
 
   /** Changes the sampling interval (clamped to 250 ms – 60 s); takes effect from the next tick. */
   setIntervalMs(ms: number): number {
     this.intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.round(ms)));
     if (this.timer) {
-      clearTimeout(this.timer);
+      this.timer.cancel();
       this.timer = null;
       this.schedule();
     }
@@ -148,7 +156,7 @@ export class ResourceMonitor {
   /** Stops the timer and writes the partial minute. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     try {
       this.history.close();

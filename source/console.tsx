@@ -74,6 +74,9 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
   ctx.log.info({ root: site.paths.root, columns: size.get().columns, rows: size.get().rows }, 'console open');
   // An interrupted restore opens the console on the Backups screen, which offers to finish or undo it.
   const initialScreen = pendingRestore(site.paths.root) ? 'backups' : undefined;
+  // The console's own cost, in its log once a minute: how often it drew and what it holds.
+  let renders = 0;
+  let renderMs = 0;
   const instance = render(
     <App context={context} screens={SCREENS} size={size} initialScreen={initialScreen} />,
     {
@@ -81,8 +84,27 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
       patchConsole: true,
       incrementalRendering: true,
       maxFps: 20,
+      onRender: ({ renderTime }) => {
+        renders++;
+        renderMs += renderTime;
+      },
     },
   );
+  const selfReport = setInterval(() => {
+    const m = process.memoryUsage();
+    ctx.log.info(
+      {
+        renders,
+        renderMs: Math.round(renderMs),
+        rssMb: Math.round(m.rss / 1048576),
+        heapMb: Math.round(m.heapUsed / 1048576),
+      },
+      'console cost, last minute',
+    );
+    renders = 0;
+    renderMs = 0;
+  }, Number(ctx.env.CADENCE_OPS_SELF_REPORT_MS) || 60_000);
+  selfReport.unref();
 
   const onResize = () => {
     // After a resize the terminal may have reflowed what was drawn: clear it and redraw in full.
@@ -97,6 +119,7 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
     tornDown ??= (async () => {
       ctx.log.info({ reason }, 'console closing');
       stdout.off('resize', onResize);
+      clearInterval(selfReport);
       try {
         instance.unmount();
       } catch {}

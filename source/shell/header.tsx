@@ -4,26 +4,14 @@ import { Box, Text } from 'ink';
 import { memo, useEffect, useState } from 'react';
 import { displayWidth, truncateStart } from '../../screens/components/text.js';
 import { type AppStatus, formatDuration } from '../../services/app-status.js';
+import { everyAligned } from '../../services/ticks.js';
 
 type AlertCounts = Pick<import('../../services/alerts.js').AlertCounts, 'critical' | 'warning'>;
 
 function Clock() {
   const [now, setNow] = useState(() => new Date());
-  useEffect(() => {
-    // Schedule each tick just after the next second boundary, so the clock never skips a digit.
-    let timer: NodeJS.Timeout;
-    const schedule = () => {
-      timer = setTimeout(
-        () => {
-          setNow(new Date());
-          schedule();
-        },
-        1005 - (Date.now() % 1000),
-      );
-    };
-    schedule();
-    return () => clearTimeout(timer);
-  }, []);
+  // On the second boundary, with every other aligned source (services/ticks.ts): one redraw a second.
+  useEffect(() => everyAligned(1000, () => setNow(new Date())), []);
   return <Text>{now.toTimeString().slice(0, 8)}</Text>;
 }
 
