@@ -100,6 +100,8 @@ export async function checkLogs(ctx: CheckContext): Promise<CheckOutcome> {
       `logs folder ${(size.bytes / MB).toFixed(0)} MB (${sizeLevel} at ${sizeLevel === 'critical' ? ctx.config.health.logsFolderMb.critical : ctx.config.health.logsFolderMb.warning} MB)`,
     );
   for (const f of report.files) findings.push(`${f.name}: ${f.error}`);
+  for (const f of window.capped)
+    findings.push(`${f}: over 64 MB written in the last hour; only the newest 64 MB were counted`);
   const records = report.totals.records;
   const percent = report.errorRate.percent;
   if (records > 0 && percent > t.errorRatePercent)
@@ -134,6 +136,8 @@ export interface WindowCounts {
   critical: number;
   criticalTypes: Map<string, { count: number; lastSeen: number }>;
   bytesRead: number;
+  /** Files whose last hour is longer than the cap: only their newest maxBytesPerFile were read. */
+  capped: string[];
   errors_: Array<{ file: string; error: string }>;
   ms: number;
 }
@@ -184,6 +188,7 @@ export function lastHourCounts(
     critical: 0,
     criticalTypes: new Map(),
     bytesRead: 0,
+    capped: [],
     errors_: [],
     ms: 0,
   };
@@ -198,7 +203,9 @@ export function lastHourCounts(
     }
     try {
       const size = fstatSync(fd).size;
-      const from = Math.max(offsetOfTime(fd, size, opts.since, parser), size - cap);
+      const start = offsetOfTime(fd, size, opts.since, parser);
+      const from = Math.max(start, size - cap);
+      if (from > start) out.capped.push(path.basename(file));
       const buf = Buffer.alloc(size - from);
       const n = readSync(fd, buf, 0, buf.length, from);
       out.bytesRead += n;

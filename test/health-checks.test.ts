@@ -500,6 +500,18 @@ describe('logs', () => {
     expect(r.state).toBe('unknown');
   });
 
+  it('reads at most maxBytesPerFile of a file and says that it did', () => {
+    const folder = path.join(dir, randomUUID());
+    mkdirSync(folder);
+    const file = path.join(folder, 'candy_cadence.log');
+    writeFileSync(file, records(2000, 'ERROR', now - 1_800_000, 500));
+    const counts = lastHourCounts([file], { since: now - 3_600_000, until: now, maxBytesPerFile: 20_000 });
+    expect(counts.capped).toEqual(['candy_cadence.log']);
+    expect(counts.errors).toBeGreaterThan(50);
+    expect(counts.errors).toBeLessThan(2000);
+    expect(lastHourCounts([file], { since: now - 3_600_000, until: now }).errors).toBe(2000);
+  });
+
   it('lastHourCounts agrees with a plain count on the site logs', () => {
     const file = path.join(logs(), 'candy_cadence.log');
     const text = readFileSync(file, 'utf8');
