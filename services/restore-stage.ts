@@ -4,7 +4,7 @@
 // checked against the manifest at the end; then one sync of the file system. Anything wrong throws
 // and the caller removes the staging folder: nothing outside it has been touched.
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import {
   chmodSync,
@@ -204,8 +204,13 @@ class StageVisitor implements TarVisitor {
 
 /** Flushes everything written under `dir` to the disk: one syncfs for the file system, else fsync file by file. */
 export async function syncTree(dir: string): Promise<void> {
-  const r = spawnSync('sync', ['-f', dir], { stdio: 'ignore' });
-  if (r.status === 0) return;
+  // A child process, so the flush (seconds for a big restore) never blocks the screen.
+  const status = await new Promise<number | null>((resolve) => {
+    const child = spawn('sync', ['-f', dir], { stdio: 'ignore' });
+    child.on('error', () => resolve(null));
+    child.on('exit', (code) => resolve(code));
+  });
+  if (status === 0) return;
   const walk = async (d: string): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
