@@ -1,8 +1,9 @@
 // Creating backups. The database: a consistent snapshot taken while the application writes
 // (`VACUUM INTO` in one step, see BACKUP-NOTES.md), then gzip. A full backup: the SITE.md layout
-// under one top folder, the database snapshot first, backup_manifest.json (sha256 of every file)
-// last, streamed file by file into a tar stream that is compressed on every core (see
-// backup-gzip.ts), so memory does not grow with the site. Every backup is written under a dot-name,
+// under one top folder, streamed file by file into a tar stream compressed on every core (see
+// backup-gzip.ts), so memory does not grow with the site; the database snapshot is taken in a worker
+// while the rest is archived and goes in after it, then backup_manifest.json (sha256 of every file).
+// Every backup is written under a dot-name,
 // fsynced, verified, and only then renamed to its final name; a copy goes to the secondary location
 // when one is configured, verified there too.
 import { createHash } from 'node:crypto';
@@ -33,7 +34,7 @@ import type { BackupManifest } from './backup-manifest.js';
 import { type BackupKind, backupName, parseBackupName, tempNameFor } from './backup-names.js';
 import { AtomicOutput, ensurePrivateDir } from './backup-output.js';
 import { formatDuration, type ProgressListener, ProgressMeter } from './backup-progress.js';
-import { sqliteJob } from './backup-sqlite.js';
+import { sqliteJob, workersAvailable } from './backup-sqlite.js';
 import { recordVerification } from './backup-state.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './backup-tar.js';
 import { type DatabaseCheck, dbCheckOf, type VerifyResult, verifyBackup } from './backup-verify.js';
@@ -100,6 +101,8 @@ interface PlannedEntry {
   mtime: Date;
   uid: number;
   gid: number;
+  /** Resolves when the source exists (the database snapshot, taken while the rest is archived). */
+  ready?: () => Promise<void>;
 }
 
 const SMALL_FILE = 256 * 1024;
@@ -121,7 +124,7 @@ function syntheticDir(archivePath: string, mtime: Date): PlannedEntry {
 /** Lists what a full backup holds, in archive order; symbolic links and special files are skipped and reported. */
 async function planArchive(
   layout: LayoutItem[],
-  snapshot: { file: string; size: number } | null,
+  snapshot: { file: string; size: number; ready?: () => Promise<void> } | null,
   when: Date,
   warnings: string[],
 ): Promise<PlannedEntry[]> {
@@ -188,13 +191,28 @@ async function planArchive(
     }
   };
 
-  for (const item of layout) {
+  // The database goes last: its snapshot is taken while everything else is archived.
+  const ordered = [
+    ...layout.filter((i) => i.type !== 'database'),
+    ...layout.filter((i) => i.type === 'database'),
+  ];
+  for (const item of ordered) {
     if (item.type === 'database') {
       if (snapshot) {
         // The snapshot's bytes, with the live database's mode, owner and time.
-        const st = statSync(snapshot.file);
         const live = await stat(item.sitePath).catch(() => null);
-        addFile(DATABASE_ARCHIVE_PATH, snapshot.file, st);
+        ensureParents(DATABASE_ARCHIVE_PATH);
+        entries.push({
+          archivePath: DATABASE_ARCHIVE_PATH,
+          type: 'File',
+          source: snapshot.file,
+          size: snapshot.size,
+          mode: 0o644,
+          mtime: when,
+          uid: 0,
+          gid: 0,
+          ready: snapshot.ready,
+        });
         if (live)
           Object.assign(entries[entries.length - 1]!, {
             mode: live.mode & 0o7777,
@@ -251,6 +269,7 @@ async function writeTar(
       await gz.write(encodeHeader({ ...e, path: `${top}/${e.archivePath}/`, size: 0 }));
       continue;
     }
+    if (e.ready) await e.ready();
     const source = e.source!;
     let fd: number;
     try {
@@ -494,6 +513,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
   const includeDatabase = kind === 'database' || scopeIncludes(scope, 'database');
   const snapshotPath = path.join(dir, tempNameFor(name, 'snapshot'));
   let snapshotCheck: Promise<DatabaseCheck> | null = null;
+  let snapshotPending: Promise<number> | null = null;
   const snapshotHash = createHash('sha256');
   let databaseSha256: string | null = null;
   let out: AtomicOutput | null = null;
@@ -501,21 +521,8 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
   let fileCount = 0;
   let members = 0;
   try {
-    let snapshot: { file: string; size: number } | null = null;
-    if (includeDatabase) {
-      opts.onProgress?.({
-        phase: 'snapshot',
-        done: 0,
-        total: 0,
-        bytesPerSecond: 0,
-        etaSeconds: null,
-        current: paths.database,
-      });
-      const size = await snapshotDatabase(paths, config, snapshotPath, {
-        inline: opts.inline,
-        signal: opts.signal,
-      });
-      snapshot = { file: snapshotPath, size };
+    let snapshot: { file: string; size: number; ready?: () => Promise<void> } | null = null;
+    const startCheck = () => {
       // The snapshot's own check runs in a worker while it is compressed; verification then proves
       // the backup holds exactly these bytes instead of spooling and checking them a second time.
       if (verify) {
@@ -525,6 +532,41 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
         snapshotCheck.catch(() => {});
       }
       opts.onStep?.('snapshot taken');
+    };
+    if (includeDatabase) {
+      opts.onProgress?.({
+        phase: 'snapshot',
+        done: 0,
+        total: 0,
+        bytesPerSecond: 0,
+        etaSeconds: null,
+        current: paths.database,
+      });
+      if (kind === 'database' || !workersAvailable()) {
+        const size = await snapshotDatabase(paths, config, snapshotPath, {
+          inline: opts.inline,
+          signal: opts.signal,
+        });
+        snapshot = { file: snapshotPath, size };
+        startCheck();
+      } else {
+        // In a worker, while the configuration, user data and logs are archived.
+        const pending = snapshotDatabase(paths, config, snapshotPath, { signal: opts.signal });
+        snapshotPending = pending;
+        pending.catch(() => {});
+        let estimate = 0;
+        try {
+          estimate = (await stat(paths.database)).size;
+        } catch {}
+        snapshot = {
+          file: snapshotPath,
+          size: estimate,
+          ready: async () => {
+            await pending;
+            startCheck();
+          },
+        };
+      }
     }
     throwIfAborted(opts.signal);
     out = await AtomicOutput.create(dir, name);
@@ -584,7 +626,8 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
     members = gz.members;
     if (kind === 'database') databaseSha256 = snapshotHash.digest('hex');
     // The check reads the snapshot: it must finish before the snapshot goes.
-    if (snapshotCheck) await snapshotCheck.catch(() => null);
+    const check = snapshotCheck as Promise<DatabaseCheck> | null;
+    if (check) await check.catch(() => null);
     await rm(snapshotPath, { force: true });
     await out.sync();
 
@@ -597,8 +640,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
         signal: opts.signal,
         onProgress: opts.onProgress,
         now,
-        trustedDatabase:
-          snapshotCheck && databaseSha256 ? { sha256: databaseSha256, check: snapshotCheck } : undefined,
+        trustedDatabase: check && databaseSha256 ? { sha256: databaseSha256, check } : undefined,
       });
       if (!verification.ok) {
         throw new BackupError(
@@ -652,6 +694,8 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
     };
   } catch (err) {
     if (out) await out.discard();
+    await (snapshotPending as Promise<number> | null)?.catch(() => {});
+    await (snapshotCheck as Promise<DatabaseCheck> | null)?.catch(() => {});
     await rm(snapshotPath, { force: true }).catch(() => {});
     throw err instanceof BackupError ? err : describeFsError(err, `creating ${finalPath}`);
   }

@@ -21,12 +21,36 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(os.availableParallelism() + 1, 3));
 }
 
+/** Bytes of the member header we write: the 10 of RFC 1952, plus an extra field holding the member's size. */
+export const MEMBER_HEADER_BYTES = 20;
+
+/**
+ * One gzip member: a standard header with FEXTRA (subfield "CO", 4 bytes: the member's total size,
+ * little-endian), raw deflate, CRC-32 and length. Every gzip reader skips the extra field; ours uses
+ * it to find the members and inflate them in parallel (see backup-gunzip.ts).
+ */
 function gzipAsync(data: Buffer, level: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // One output buffer larger than the worst case keeps the whole member in one pool job.
-    zlib.gzip(data, { level, chunkSize: data.length + 65_536 }, (err, out) =>
-      err ? reject(err) : resolve(out),
-    );
+    zlib.deflateRaw(data, { level, chunkSize: data.length + 65_536 }, (err, payload) => {
+      if (err) return reject(err);
+      const total = MEMBER_HEADER_BYTES + payload.length + 8;
+      const head = Buffer.alloc(MEMBER_HEADER_BYTES);
+      head[0] = 0x1f;
+      head[1] = 0x8b;
+      head[2] = 8; // deflate
+      head[3] = 0x04; // FEXTRA; MTIME and XFL stay 0
+      head[9] = 3; // Unix
+      head.writeUInt16LE(8, 10); // XLEN
+      head[12] = 0x43; // 'C'
+      head[13] = 0x4f; // 'O'
+      head.writeUInt16LE(4, 14);
+      head.writeUInt32LE(total, 16);
+      const tail = Buffer.alloc(8);
+      tail.writeUInt32LE(zlib.crc32(data), 0);
+      tail.writeUInt32LE(data.length >>> 0, 4);
+      resolve(Buffer.concat([head, payload, tail], total));
+    });
   });
 }
 

@@ -5,6 +5,7 @@
 // unless the caller has no screen to keep alive and asks for `inline`.
 import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { cliEntryPath } from './self-exec.js';
 import { runInWorker } from './worker-entry.js';
 
 export type SqliteJob =
@@ -131,6 +132,16 @@ export async function run(input: unknown): Promise<SqliteJobResult> {
     while (!existsSync(job.file)) await new Promise((r) => setTimeout(r, 10));
   }
   return runSqliteJob(job);
+}
+
+/** Worker threads run the bundle (dist/cadence-ops.js): false where it is not built (unit tests of the site builder). */
+export function workersAvailable(): boolean {
+  try {
+    cliEntryPath();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Runs a job in a worker thread, or on this thread when `inline` (no screen to keep responsive). */

@@ -6,13 +6,11 @@
 // gunzip runs on libuv's pool, sha256 on this thread, the SQLite check in a worker thread as soon
 // as the database entry is complete, so the three overlap.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { BackupError } from './backup-errors.js';
+import { GunzipCancelled, gunzipFile } from './backup-gunzip.js';
 import { DATABASE_ARCHIVE_PATH, MANIFEST_NAME } from './backup-layout.js';
 import { type BackupManifest, parseManifest } from './backup-manifest.js';
 import { type BackupKind, parseBackupName } from './backup-names.js';
@@ -137,30 +135,32 @@ function gzipReason(err: unknown, startsLikeGzip: boolean, size: number): string
   return `cannot read the file: ${msg}`;
 }
 
-/** Streams the file through gunzip, handing each uncompressed chunk to `onChunk`. */
+/** Streams the file through gunzip (in parallel when it is ours), handing each uncompressed chunk to `onChunk`. */
 async function pumpGunzip(
   file: string,
   meter: ProgressMeter,
   signal: AbortSignal | undefined,
   onChunk: (chunk: Buffer) => void | Promise<void>,
 ): Promise<{ compressed: number; uncompressed: number }> {
-  const input = createReadStream(file, { highWaterMark: 1 << 20 });
-  const gunzip = createGunzip({ chunkSize: 1 << 20 });
-  const out = pipeline(input, gunzip, () => {});
+  let compressed = 0;
   let uncompressed = 0;
-  let last = 0;
-  for await (const chunk of out as AsyncIterable<Buffer>) {
-    if (signal?.aborted) {
-      input.destroy();
-      throw new BackupError('CANCELLED', 'cancelled');
+  try {
+    for await (const chunk of gunzipFile(file, {
+      signal,
+      onCompressed: (bytes) => {
+        meter.add(bytes - compressed);
+        compressed = bytes;
+      },
+    })) {
+      uncompressed += chunk.length;
+      const r = onChunk(chunk);
+      if (r) await r;
     }
-    uncompressed += chunk.length;
-    const r = onChunk(chunk);
-    if (r) await r;
-    meter.add(input.bytesRead - last);
-    last = input.bytesRead;
+  } catch (err) {
+    if (err instanceof GunzipCancelled) throw new BackupError('CANCELLED', 'cancelled');
+    throw err;
   }
-  return { compressed: input.bytesRead, uncompressed };
+  return { compressed, uncompressed };
 }
 
 /** Writes chunks to a private file in order, without blocking the stream more than needed. */

@@ -10,7 +10,6 @@ import {
   chmodSync,
   chownSync,
   closeSync,
-  createReadStream,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -19,9 +18,8 @@ import {
 } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { BackupError } from './backup-errors.js';
+import { GunzipCancelled, gunzipFile } from './backup-gunzip.js';
 import { DATABASE_ARCHIVE_PATH, MANIFEST_NAME } from './backup-layout.js';
 import { type BackupManifest, parseManifest } from './backup-manifest.js';
 import { parseBackupName } from './backup-names.js';
@@ -66,19 +64,18 @@ async function pump(
   signal: AbortSignal | undefined,
   onChunk: (chunk: Buffer) => void,
 ): Promise<void> {
-  const input = createReadStream(file, { highWaterMark: 1 << 20 });
-  const gunzip = createGunzip({ chunkSize: 1 << 20 });
-  const out = pipeline(input, gunzip, () => {});
   let last = 0;
   try {
-    for await (const chunk of out as AsyncIterable<Buffer>) {
-      if (signal?.aborted) throw new BackupError('CANCELLED', 'cancelled');
+    for await (const chunk of gunzipFile(file, {
+      signal,
+      onCompressed: (bytes) => {
+        meter.add(bytes - last);
+        last = bytes;
+      },
+    }))
       onChunk(chunk);
-      meter.add(input.bytesRead - last);
-      last = input.bytesRead;
-    }
   } catch (err) {
-    input.destroy();
+    if (err instanceof GunzipCancelled) throw new BackupError('CANCELLED', 'cancelled');
     if (err instanceof BackupError || err instanceof TarFormatError) throw err;
     const e = err as NodeJS.ErrnoException;
     if (e.code?.startsWith('Z_'))

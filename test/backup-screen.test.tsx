@@ -93,7 +93,7 @@ describe('the Backups screen', () => {
     expect(frame).toContain('[Files]');
     expect(frame).toMatch(/✓ verified in .* files/);
     expect(frame).toMatch(/manifest: full, taken .* app 1\.4\.2/);
-    expect(frame).toMatch(/\d+(\.\d)? [KM]B {2}database\//);
+    expect(frame).toMatch(/\d+(\.\d)? [KM]?B {2}configuration\//);
     frame = await shell.press('\x1b[C');
     expect(frame).toContain('[Changes since]');
     expect(frame).toMatch(/models\s+120 ->\s+120/);
