@@ -3,6 +3,7 @@ import { type AlertCounts, AlertService } from '../services/alerts.js';
 import { type AppStatus, watchAppStatus } from '../services/app-status.js';
 import { ResourceMonitor } from '../services/resource-monitor.js';
 import { createStore, type Store } from '../services/store.js';
+import { everyAligned } from '../services/ticks.js';
 import type { ConsoleContextValue } from './context.js';
 
 export function appStatusStore(
@@ -30,12 +31,15 @@ export function sharedAlerts(
     () => {
       const service = new AlertService(ctx.stateDb(), { cooldownSeconds: ctx.config.alerts.cooldownSeconds });
       const counts = createStore(service.counts());
-      const unsubscribe = service.subscribe(() => counts.set(service.counts()));
+      // A new object only when a count changed: every store change redraws the frame.
+      const unsubscribe = service.subscribe(() => {
+        const next = service.counts();
+        counts.set((previous) => (JSON.stringify(previous) === JSON.stringify(next) ? previous : next));
+      });
       // Another console or a cron run may raise or clear alerts in the same state database.
-      const timer = setInterval(() => service.poll(), 2000);
-      timer.unref();
+      const stopPolling = everyAligned(2000, () => service.poll());
       const stop = () => {
-        clearInterval(timer);
+        stopPolling();
         unsubscribe();
       };
       return { service, counts, stop };

@@ -24,7 +24,7 @@ export default {
     const ours = [];
     const theirs = [];
     for (let i = 0; i < 7; i++) {
-      const c = startInPty(`${h.node} ${h.cli} --root ${site}`, { env });
+      const c = startInPty(`${h.cli} --root ${site}`, { env });
       ours.push(await c.waitFor('q quit'));
       await c.stop('q');
       if (h.has('htop')) {
@@ -44,7 +44,7 @@ export default {
     });
 
     // Idle with the simulated application running: the demo verb starts it.
-    const c = startInPty(`${h.node} ${h.cli} demo`, { env, columns: 120, rows: 40 });
+    const c = startInPty(`${h.cli} demo`, { env, columns: 120, rows: 40 });
     await c.waitFor('app ● up');
     await new Promise((r) => setTimeout(r, 3000));
     const pid = c.programPid();
