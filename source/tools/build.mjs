@@ -85,6 +85,7 @@ await esbuild.build({
   format: 'esm',
   target: 'node20.19',
   minifySyntax: true,
+  minifyWhitespace: true,
   sourcemap: 'linked',
   legalComments: 'none',
   jsx: 'automatic',
