@@ -629,7 +629,10 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
     const check = snapshotCheck as Promise<DatabaseCheck> | null;
     if (check) await check.catch(() => null);
     await rm(snapshotPath, { force: true });
-    await out.sync();
+    // The flush to disk runs while the new file is verified (read back from the page cache); both
+    // finish before the rename.
+    const flushed = out.sync();
+    flushed.catch(() => {});
 
     let verification: VerifyResult | null = null;
     if (verify) {
@@ -643,12 +646,14 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
         trustedDatabase: check && databaseSha256 ? { sha256: databaseSha256, check } : undefined,
       });
       if (!verification.ok) {
+        await flushed.catch(() => {});
         throw new BackupError(
           'VERIFY_FAILED',
           `the new backup failed verification, so it was not kept: ${verification.reason}`,
         );
       }
     }
+    await flushed;
     opts.onStep?.('verified, not yet published');
     if (opts.mtime !== undefined) {
       const t = new Date(opts.mtime);

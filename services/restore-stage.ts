@@ -48,6 +48,8 @@ export interface StagedFile {
 }
 
 export interface StageResult {
+  /** The flush of everything staged to disk, started when staging ended; await it before the swap. */
+  synced: Promise<void>;
   files: Map<string, StagedFile>;
   dirs: string[];
   manifest: BackupManifest | null;
@@ -276,8 +278,10 @@ export async function stageArchive(opts: StageOptions, size: number): Promise<St
     }
   }
   opts.checkpoint?.('stage sync');
-  await syncTree(opts.stagingDir);
+  const synced = syncTree(opts.stagingDir);
+  synced.catch(() => {});
   return {
+    synced,
     files: visitor.files,
     dirs: visitor.dirs.map((d) => d.rel),
     manifest,
@@ -312,8 +316,10 @@ export async function stageDatabase(opts: StageOptions, size: number): Promise<S
   }
   chmodSync(target, 0o644);
   opts.checkpoint?.('stage sync');
-  await syncTree(opts.stagingDir);
+  const synced = syncTree(opts.stagingDir);
+  synced.catch(() => {});
   return {
+    synced,
     files: new Map([[DATABASE_ARCHIVE_PATH, { size: bytes, sha256: hash.digest('hex') }]]),
     dirs: ['database'],
     manifest: null,

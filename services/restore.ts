@@ -1015,6 +1015,12 @@ async function continueRestore(
         j.expectedCounts = bad ? null : (r.counts ?? j.expectedCounts);
         copyOwnership(dbUnit.live, dbUnit.staged);
       }
+      // The flush of the staging ran meanwhile; the database changed after it started (journal mode).
+      await staged.synced;
+      if (dbUnit?.staged && existsSync(dbUnit.staged)) {
+        fsyncPath(dbUnit.staged);
+        fsyncPath(path.dirname(dbUnit.staged));
+      }
       if (staged.manifest) {
         const checksums: Record<string, string> = {};
         for (const [rel] of staged.files) checksums[rel] = staged.manifest.checksums[rel]!;
