@@ -158,7 +158,8 @@ export async function runSimulator(opts: SimulatorOptions): Promise<SimulatorSta
   };
 
   let burst: { template: string; until: number } | null = null;
-  let nextBurst = now() + (0.3 + r()) * (opts.burstEverySeconds ?? 120) * 1000;
+  // The first burst comes soon (a demo should show a new error cluster within a minute or two).
+  let nextBurst = now() + (0.05 + 0.1 * r()) * (opts.burstEverySeconds ?? 600) * 1000;
   let nextHeartbeat = now();
   let credit = 0;
   let commitCredit = 0;
@@ -183,10 +184,10 @@ export async function runSimulator(opts: SimulatorOptions): Promise<SimulatorSta
         };
       }
       if (burst) {
-        if (r() < 0.4) write(recordOf(burst.template, r, t));
+        if (r() < 0.15) write(recordOf(burst.template, r, t));
         if (t >= burst.until) {
           burst = null;
-          nextBurst = t + (0.5 + r()) * (opts.burstEverySeconds ?? 120) * 1000;
+          nextBurst = t + (0.5 + r()) * (opts.burstEverySeconds ?? 600) * 1000;
         }
       }
       commitCredit += (opts.commitsPerSecond ?? 2) / 10;

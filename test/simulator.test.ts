@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOG_FILES } from '../services/demo-log-lines.js';
+import { formatRecord, LOG_FILES, recordOf, rng } from '../services/demo-log-lines.js';
 import { RotatingLog, runSimulator, type SimulatorStats } from '../services/simulator.js';
 import { runCli } from './helpers/cli.js';
 import { makeTempSite, type TempSite, tempDir } from './helpers/temp-site.js';
@@ -57,8 +57,13 @@ describe('simulated application', () => {
     expect(lines.length).toBeGreaterThan(200);
     for (const line of lines) expect(RECORD.test(line) || CONTINUATION.test(line), line).toBe(true);
     const errors = linesOf(path.join(site.root, 'logs'), 'error.log');
-    expect(errors.some((l) => l.startsWith('Traceback (most recent call last):'))).toBe(true);
+    expect(errors.filter((l) => RECORD.test(l)).length).toBeGreaterThan(0);
     expect(errors.filter((l) => RECORD.test(l)).every((l) => / - (ERROR|CRITICAL) - /.test(l))).toBe(true);
+    // Tracebacks: a record's continuation lines, as Python's logging writes exc_info.
+    const traced = formatRecord(recordOf('parse-traceback', rng(1), Date.now())).split('\n');
+    expect(RECORD.test(traced[0]!)).toBe(true);
+    expect(traced[1]).toBe('Traceback (most recent call last):');
+    for (const line of traced.slice(1)) expect(CONTINUATION.test(line), line).toBe(true);
   });
 
   it('writes the model_loaded and slow-query shapes the procedures parse', () => {

@@ -3,10 +3,14 @@ import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { findAppProcess } from '../../services/app-process.js';
+import { listBackups } from '../../services/backup-list.js';
+import { recordVerification } from '../../services/backup-state.js';
+import { verifyBackup } from '../../services/backup-verify.js';
 import { buildSite } from '../../services/demo-site.js';
-import { demoSiteDir } from '../../services/paths.js';
+import { demoSiteDir, siteStateDbPath } from '../../services/paths.js';
 import { cliCommand } from '../../services/self-exec.js';
 import { DEMO_MARKER } from '../../services/site.js';
+import { openStateDb } from '../../services/state-db.js';
 import { siteContextFor } from '../site-context.js';
 import type { CommandContext, VerbSpec } from './types.js';
 
@@ -94,7 +98,40 @@ async function build(ctx: CommandContext, dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   await rename(staging, dir);
+  // A fresh demo starts with fresh console state (history, alerts, verifications of old files).
+  const stateDb = siteStateDbPath(dir, ctx.env);
+  for (const suffix of ['', '-wal', '-shm']) await rm(`${stateDb}${suffix}`, { force: true });
+  await verifyDemoBackups(ctx, dir, tty, started);
   ctx.stderr.write(`Demo site ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+/**
+ * Verifies the demo's backups as an operator would have, so the console opens with real
+ * verification states: every backup verified, and the deliberately corrupt one failed.
+ */
+async function verifyDemoBackups(
+  ctx: CommandContext,
+  dir: string,
+  tty: boolean,
+  started: number,
+): Promise<void> {
+  const site = siteContextFor(dir, null, ctx.env);
+  const db = openStateDb(site.stateDbPath);
+  try {
+    const { backups } = listBackups({ paths: site.paths, stateDb: db });
+    for (const [i, b] of backups.entries()) {
+      const line = `verifying backups ${i + 1}/${backups.length} (${((Date.now() - started) / 1000).toFixed(1)} s)`;
+      ctx.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+      recordVerification(
+        db,
+        b.file,
+        await verifyBackup(b.file, { config: site.loaded.config, inline: true }),
+      );
+    }
+    if (tty) ctx.stderr.write('\n');
+  } finally {
+    db.close();
+  }
 }
 
 /** SIGTERM, then SIGKILL if it has not gone within 3 s. */

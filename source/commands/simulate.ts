@@ -13,7 +13,7 @@ and lets its memory creep up so the leak trend shows.
 Options
   --rate N          log records per second, on average (default 8)
   --rotate-kb N     rotate a log file when it would pass N KB (default: logs.rotateMb of the configuration)
-  --burst-every S   mean seconds between error bursts (default 120)
+  --burst-every S   mean seconds between error bursts (default 600)
   --commits N       database commits per second (default 2)
   --leak-kb N       memory retained per second in KB (default 150; 0 for none)
   --seed N          random seed, for reproducible output
@@ -21,7 +21,7 @@ Options
   flags: {
     rate: { type: 'number', default: 8 },
     rotateKb: { type: 'number' },
-    burstEvery: { type: 'number', default: 120 },
+    burstEvery: { type: 'number', default: 600 },
     commits: { type: 'number', default: 2 },
     leakKb: { type: 'number', default: 150 },
     seed: { type: 'number' },
