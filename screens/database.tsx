@@ -38,6 +38,7 @@ export function databaseConsole(
         tempDir: ctx.site.paths.temp,
         pidFile: ctx.site.paths.pidFile,
         processPattern: ctx.config.app.processPattern,
+        siteRoot: ctx.site.paths.root,
         config: ctx.config,
         readOnly: ctx.readOnly,
         stateDb: ctx.stateDb,

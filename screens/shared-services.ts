@@ -11,7 +11,12 @@ export function appStatusStore(
 ): Store<AppStatus> {
   return ctx.services.get(
     'app-status',
-    () => watchAppStatus({ pidFile: ctx.site.paths.pidFile, pattern: ctx.config.app.processPattern }),
+    () =>
+      watchAppStatus({
+        pidFile: ctx.site.paths.pidFile,
+        pattern: ctx.config.app.processPattern,
+        siteRoot: ctx.site.paths.root,
+      }),
     (w) => w.stop(),
   ).store;
 }

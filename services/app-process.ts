@@ -3,7 +3,7 @@
 // directly: no process is spawned, each lookup costs well under a millisecond on a quiet host.
 // A pid file older than the process it names is stale too: the application died and its pid was
 // reused by something that started after the file was written.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 
 export interface AppProcess {
   pid: number;
@@ -32,10 +32,47 @@ export function readCmdline(pid: number, procRoot = '/proc'): string | null {
  * --root .../candy_cadence). The simulator rewrites its command line to "candy_cadence (simulated
  * by cadence-ops)", so it still matches.
  */
-export function looksLikeApp(cmdline: string, pattern: string): boolean {
+export function looksLikeApp(cmdline: string, pattern: string, siteRoot?: string | null): boolean {
   if (!cmdline.includes(pattern)) return false;
   if (/\b(grep|pgrep|tail|less|vi|vim|tmux)\b/.test(cmdline.split(' ')[0] ?? '')) return false;
-  return !(cmdline.includes('cadence-ops.js') || /(^|\/)cadence-ops( |$)/.test(cmdline));
+  if (cmdline.includes('cadence-ops.js') || /(^|\/)cadence-ops( |$)/.test(cmdline)) return false;
+  // A tool given a path inside the site (sqlite3 /srv/candy_cadence/data/x.db) mentions the pattern
+  // only through that path: it is not the application.
+  if (siteRoot) {
+    const outside = cmdline.split(' ').filter((arg) => !isInside(arg, siteRoot));
+    if (!outside.join(' ').includes(pattern)) return false;
+  }
+  return true;
+}
+
+function isInside(p: string, root: string): boolean {
+  return p === root || p.startsWith(`${root}/`);
+}
+
+/**
+ * True when a process works on this site: its working folder, an argument or an open file is
+ * inside the root. Another site's application (or its simulator) matches the pattern too; only
+ * this check tells them apart.
+ */
+export function belongsToSite(pid: number, siteRoot: string, procRoot = '/proc'): boolean {
+  const roots = [siteRoot];
+  try {
+    const real = realpathSync(siteRoot);
+    if (real !== siteRoot) roots.push(real);
+  } catch {}
+  const inside = (p: string) => roots.some((r) => isInside(p, r));
+  try {
+    if (inside(readlinkSync(`${procRoot}/${pid}/cwd`))) return true;
+  } catch {}
+  if ((readCmdline(pid, procRoot) ?? '').split(' ').some(inside)) return true;
+  try {
+    for (const fd of readdirSync(`${procRoot}/${pid}/fd`)) {
+      try {
+        if (inside(readlinkSync(`${procRoot}/${pid}/fd/${fd}`))) return true;
+      } catch {}
+    }
+  } catch {}
+  return false;
 }
 
 export function isZombie(pid: number, procRoot: string): boolean {
@@ -52,6 +89,8 @@ export function findAppProcess(opts: {
   pattern: string | null;
   procRoot?: string;
   selfPid?: number;
+  /** When set, a process found by the pattern must work on this site (see belongsToSite). */
+  siteRoot?: string | null;
 }): AppProcessLookup {
   const procRoot = opts.procRoot ?? '/proc';
   const self = opts.selfPid ?? process.pid;
@@ -88,8 +127,9 @@ export function findAppProcess(opts: {
       const pid = Number(entry);
       if (pid === self) continue;
       const cmdline = readCmdline(pid, procRoot);
-      if (!cmdline || !looksLikeApp(cmdline, opts.pattern)) continue;
+      if (!cmdline || !looksLikeApp(cmdline, opts.pattern, opts.siteRoot)) continue;
       if (isZombie(pid, procRoot)) continue;
+      if (opts.siteRoot && !belongsToSite(pid, opts.siteRoot, procRoot)) continue;
       return { process: { pid, via: 'pattern', cmdline }, stalePidFile };
     }
   }

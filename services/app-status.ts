@@ -17,11 +17,11 @@ export interface AppStatus {
 }
 
 export function readAppStatus(
-  opts: { pidFile: string; pattern: string },
+  opts: { pidFile: string; pattern: string; siteRoot?: string | null },
   previous?: AppStatus,
   now = Date.now(),
 ): AppStatus {
-  const found = findAppProcess({ pidFile: opts.pidFile, pattern: opts.pattern });
+  const found = findAppProcess({ pidFile: opts.pidFile, pattern: opts.pattern, siteRoot: opts.siteRoot });
   const up = found.process !== null;
   return {
     up,
@@ -34,7 +34,12 @@ export function readAppStatus(
   };
 }
 
-export function watchAppStatus(opts: { pidFile: string; pattern: string; intervalMs?: number }): {
+export function watchAppStatus(opts: {
+  pidFile: string;
+  pattern: string;
+  siteRoot?: string | null;
+  intervalMs?: number;
+}): {
   store: Store<AppStatus>;
   stop(): void;
 } {

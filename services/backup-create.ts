@@ -15,7 +15,6 @@ import {
   openSync,
   readFileSync,
   readSync,
-  statSync,
 } from 'node:fs';
 import { open, readdir, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';

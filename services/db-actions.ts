@@ -76,6 +76,8 @@ export interface PlanOptions {
   readOnly: boolean;
   pidFile?: string | null;
   processPattern?: string | null;
+  /** A process found by the pattern must work on this site. */
+  siteRoot?: string | null;
   state?: StateDb | null;
   /** Where VACUUM writes its temporary copy (SQLITE_TMPDIR or /var/tmp, /usr/tmp, /tmp). */
   tempDir?: string;
@@ -161,7 +163,11 @@ export async function planAction(opts: PlanOptions): Promise<ActionPlan> {
       refusals.push(`not enough free disk in ${tempDir} for VACUUM's temporary copy: ${mb(tempFree)} free`);
   }
 
-  const app = findAppProcess({ pidFile: opts.pidFile ?? null, pattern: opts.processPattern ?? null }).process;
+  const app = findAppProcess({
+    pidFile: opts.pidFile ?? null,
+    pattern: opts.processPattern ?? null,
+    siteRoot: opts.siteRoot ?? null,
+  }).process;
   const scan = await findOpenFileHolders(sqliteFileSet(opts.database));
   const holders = [...new Map(scan.holders.map((h) => [h.pid, { pid: h.pid, command: h.command }])).values()];
   const writers = writersOf(readSqliteLocks(opts.database));

@@ -63,6 +63,7 @@ export interface DbConsoleOptions {
   tempDir: string;
   pidFile: string | null;
   processPattern: string | null;
+  siteRoot?: string | null;
   config: Config;
   readOnly: boolean;
   stateDb: () => StateDb;
@@ -133,6 +134,7 @@ export class DbConsole {
         database: this.opts.database,
         pidFile: this.opts.pidFile,
         processPattern: this.opts.processPattern,
+        siteRoot: this.opts.siteRoot,
         thresholds: { fragmentationPercent: this.opts.config.thresholds.fragmentationPercent },
         sizes: false,
         // The probe takes the write lock for a moment: not while our own action holds it.
@@ -272,6 +274,7 @@ export class DbConsole {
       readOnly: this.opts.readOnly,
       pidFile: this.opts.pidFile,
       processPattern: this.opts.processPattern,
+      siteRoot: this.opts.siteRoot,
       state: this.state(),
     });
   }

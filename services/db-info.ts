@@ -349,6 +349,8 @@ export interface OverviewOptions {
   database: string;
   pidFile?: string | null;
   processPattern?: string | null;
+  /** A process found by the pattern must work on this site. */
+  siteRoot?: string | null;
   thresholds: AdviceThresholds;
   /** Measure sizes with dbstat here (default true; the screen does it in a worker instead). */
   sizes?: boolean;
@@ -386,7 +388,11 @@ export async function readDbOverview(opts: OverviewOptions): Promise<DbOverview>
       : others.length === 0 && scan.unreadable === 0
         ? { writable: true, state: 'free' as const, ms: 0, note: 'no other process has the database open' }
         : probeWriteLock(opts.database, { waitMs: 0 });
-  const app = findAppProcess({ pidFile: opts.pidFile ?? null, pattern: opts.processPattern ?? null }).process;
+  const app = findAppProcess({
+    pidFile: opts.pidFile ?? null,
+    pattern: opts.processPattern ?? null,
+    siteRoot: opts.siteRoot ?? null,
+  }).process;
   return {
     info,
     objects,

@@ -64,7 +64,11 @@ export function lastHeartbeat(logsDir: string): { time: number | null; file: str
 
 export function checkApplication(ctx: CheckContext): CheckOutcome {
   const { paths, config } = ctx;
-  const found = findAppProcess({ pidFile: paths.pidFile, pattern: config.app.processPattern });
+  const found = findAppProcess({
+    pidFile: paths.pidFile,
+    pattern: config.app.processPattern,
+    siteRoot: paths.root,
+  });
   const proc = found.process;
   const uptime = proc ? processUptimeSeconds(proc.pid) : null;
   const hb = lastHeartbeat(paths.logs);

@@ -41,7 +41,7 @@ export async function checkResources(
   const sampleMs = opts.sampleMs ?? 200;
   const sampler = new Sampler({
     marks: siteMarks(ctx.paths),
-    app: { pidFile: ctx.paths.pidFile, pattern: ctx.config.app.processPattern },
+    app: { pidFile: ctx.paths.pidFile, pattern: ctx.config.app.processPattern, siteRoot: ctx.paths.root },
     ...opts.sampler,
   });
   const history = new MetricHistory(null, { intervalMs: Math.max(50, sampleMs), ringMinutes: 1 });

@@ -71,7 +71,11 @@ export class ResourceMonitor {
     this.history.preload([METRIC.appRss, METRIC.appUp, METRIC.cpu, METRIC.memory]);
     this.sampler = new Sampler({
       marks: siteMarks(opts.paths),
-      app: { pidFile: opts.paths.pidFile, pattern: opts.config.app.processPattern },
+      app: {
+        pidFile: opts.paths.pidFile,
+        pattern: opts.config.app.processPattern,
+        siteRoot: opts.paths.root,
+      },
       now: this.now,
       appLastSeenAt,
       ...opts.sampler,

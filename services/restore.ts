@@ -28,11 +28,8 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readFileSync,
-  readlinkSync,
   readSync,
-  realpathSync,
   renameSync,
   rmSync,
   statfsSync,
@@ -497,62 +494,17 @@ function fmtMb(n: number): string {
   return n >= 1024 * 1024 * 1024 ? `${(n / 1024 ** 3).toFixed(1)} GB` : `${(n / 1024 ** 2).toFixed(1)} MB`;
 }
 
-/** True when a process works on this site: its folder, its command line or an open file is inside the root. */
-function belongsToSite(pid: number, root: string): boolean {
-  const inside = (p: string) => p === root || p.startsWith(`${root}/`);
-  try {
-    if (inside(readlinkSync(`/proc/${pid}/cwd`))) return true;
-  } catch {}
-  if ((readCmdline(pid) ?? '').split(' ').some((arg) => inside(arg))) return true;
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        if (inside(readlinkSync(`/proc/${pid}/fd/${fd}`))) return true;
-      } catch {}
-    }
-  } catch {}
-  return false;
-}
-
 /**
  * This site's Candy-Cadence process: the pid file first; else a process matching
  * app.processPattern that works on this site (another site's application, or a tool that merely
  * mentions the pattern, is never stopped by a restore here).
  */
 export function findSiteApp(site: RestoreSite): AppProcess | null {
-  const byPidFile = findAppProcess({ pidFile: site.paths.pidFile, pattern: null }).process;
-  if (byPidFile) return byPidFile;
-  const pattern = site.config.app.processPattern;
-  let root = site.paths.root;
-  try {
-    root = realpathSync(root);
-  } catch {}
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {}
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    const cmdline = readCmdline(pid);
-    if (!cmdline?.includes(pattern)) continue;
-    // A tool given a path inside the site (sqlite3 data/candy_cadence.db) is not the application.
-    const inSite = (arg: string) => [root, site.paths.root].some((r) => arg === r || arg.startsWith(`${r}/`));
-    if (
-      !cmdline
-        .split(' ')
-        .filter((arg) => !inSite(arg))
-        .join(' ')
-        .includes(pattern)
-    )
-      continue;
-    if (/\b(grep|pgrep|tail|less|vi|vim|tmux)\b/.test(cmdline.split(' ')[0] ?? '')) continue;
-    if (gone(pid)) continue;
-    if (belongsToSite(pid, root) || belongsToSite(pid, site.paths.root))
-      return { pid, via: 'pattern', cmdline };
-  }
-  return null;
+  return findAppProcess({
+    pidFile: site.paths.pidFile,
+    pattern: site.config.app.processPattern,
+    siteRoot: site.paths.root,
+  }).process;
 }
 
 /** Is Candy-Cadence running, and who holds the database open? */

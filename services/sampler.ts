@@ -18,6 +18,7 @@ import { statfs as statfsAsync } from 'node:fs/promises';
 import {
   type AppProcess,
   type AppProcessLookup,
+  belongsToSite,
   findAppProcess,
   isZombie,
   looksLikeApp,
@@ -150,7 +151,8 @@ export interface SamplerOptions {
   /** Folders whose filesystems are marked and always shown (site root, backups). */
   marks?: MarkedPath[];
   /** How to find the application; null to skip it. */
-  app?: { pidFile: string | null; pattern: string | null } | null;
+  /** siteRoot: a process found by the pattern must work on this site (app-process.ts belongsToSite). */
+  app?: { pidFile: string | null; pattern: string | null; siteRoot?: string | null } | null;
   now?: () => number;
   /** While the application is not found, how often /proc is scanned for its pattern (default 5 s). */
   appScanIntervalMs?: number;
@@ -201,7 +203,7 @@ export class Sampler {
   private readonly selfPid: number;
   private readonly measure: boolean;
   private marks: MarkedPath[];
-  private appTarget: { pidFile: string | null; pattern: string | null } | null;
+  private appTarget: { pidFile: string | null; pattern: string | null; siteRoot?: string | null } | null;
 
   private prevAt: number | null = null;
   private prevCpu: { total: CpuTimes; cores: (CpuTimes | undefined)[]; ctxt: number | null } | null = null;
@@ -475,7 +477,8 @@ export class Sampler {
       selfPid: this.selfPid,
     });
     this.stalePidFile = byFile.stalePidFile;
-    const found = byFile.process ?? (target.pattern ? this.scanStep(at, target.pattern) : null);
+    const found =
+      byFile.process ?? (target.pattern ? this.scanStep(at, target.pattern, target.siteRoot ?? null) : null);
     if (found) this.track(found, at);
   }
 
@@ -484,7 +487,7 @@ export class Sampler {
    * hundreds of processes never blocks the loop for long (a full scan of 100 processes costs 3–25 ms
    * here); a new pass starts at most every appScanIntervalMs.
    */
-  private scanStep(at: number, pattern: string): AppProcess | null {
+  private scanStep(at: number, pattern: string, siteRoot: string | null): AppProcess | null {
     if (!this.scan) {
       if (at - this.lastScanAt < this.appScanIntervalMs && at >= this.lastScanAt) return null;
       this.lastScanAt = at;
@@ -500,7 +503,8 @@ export class Sampler {
       const pid = Number(s.pids[s.next]);
       if (pid === this.selfPid) continue;
       const cmdline = readCmdline(pid, this.procRoot);
-      if (!cmdline || !looksLikeApp(cmdline, pattern) || isZombie(pid, this.procRoot)) continue;
+      if (!cmdline || !looksLikeApp(cmdline, pattern, siteRoot) || isZombie(pid, this.procRoot)) continue;
+      if (siteRoot && !belongsToSite(pid, siteRoot, this.procRoot)) continue;
       this.scan = null;
       return { pid, via: 'pattern', cmdline };
     }

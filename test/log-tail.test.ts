@@ -218,7 +218,7 @@ describe('LogTailer edge cases', () => {
     const file = path.join(dir, 'error.log');
     writeFileSync(
       file,
-      Array.from({ length: 50 }, (_, i) => `${ts} - e - INFO - line ${i + 1}`).join('\n') + '\n',
+      `${Array.from({ length: 50 }, (_, i) => `${ts} - e - INFO - line ${i + 1}`).join('\n')}\n`,
     );
     const { records } = await startTailer({ logsDir: dir, backfillLines: 5 });
     await settle(records, 300);

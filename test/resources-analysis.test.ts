@@ -18,7 +18,7 @@ import {
 import { ResourceMonitor } from '../services/resource-monitor.js';
 import { sitePaths } from '../services/site.js';
 import { openStateDb, type StateDb } from '../services/state-db.js';
-import { writeProc } from './helpers/proc-root.js';
+import { bindToSite, writeProc } from './helpers/proc-root.js';
 
 describe('threshold levels', () => {
   it('ok / warning / critical at the configured levels, unknown without a value', () => {
@@ -194,6 +194,7 @@ describe('the pipeline on a hand-made /proc', () => {
     writeProc(proc, 'self/mountinfo', '20 1 8:1 / / rw - ext4 /dev/sda1 rw\n');
     writeProc(proc, 'uptime', '500.00 100.00\n');
     writeProc(proc, '4000/fd/0', '');
+    bindToSite(proc, 4000, site);
     app(800);
 
     const config = defaultConfig();

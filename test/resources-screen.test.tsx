@@ -13,7 +13,7 @@ import { openStateDb, type StateDb } from '../services/state-db.js';
 import { createStore, ServiceRegistry } from '../services/store.js';
 import { App, type ShellContext, type TerminalSize } from '../source/shell/app.js';
 import { siteContextFor } from '../source/site-context.js';
-import { advanceProcRoot, copyProcRoot } from './helpers/proc-root.js';
+import { advanceProcRoot, bindToSite, copyProcRoot } from './helpers/proc-root.js';
 import { KEYS, tick } from './helpers/shell.js';
 import { tempDir, testEnv } from './helpers/temp-site.js';
 
@@ -41,6 +41,7 @@ async function setup(
   const site = path.join(home, 'site');
   mkdirSync(site, { recursive: true });
   const proc = copyProcRoot('host-t0', path.join(home, 'proc'));
+  bindToSite(proc, 12664, site);
   if (opts.pidFile !== undefined && opts.pidFile !== null)
     writeFileSync(path.join(site, 'candy_cadence.pid'), opts.pidFile);
   const env = testEnv(home);

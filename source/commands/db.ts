@@ -93,6 +93,7 @@ async function info(ctx: CommandContext): Promise<number> {
     database: site.paths.database,
     pidFile: site.paths.pidFile,
     processPattern: cfg.app.processPattern,
+    siteRoot: site.paths.root,
     thresholds: { fragmentationPercent: cfg.thresholds.fragmentationPercent },
     sizes: !ctx.flags.fast,
     busyTimeoutMs: cfg.database.busyTimeoutMs,
@@ -275,6 +276,7 @@ async function action(ctx: CommandContext, kind: ActionKind): Promise<number> {
       readOnly: ctx.readOnly,
       pidFile: site.paths.pidFile,
       processPattern: cfg.app.processPattern,
+      siteRoot: site.paths.root,
       state,
     });
     if (!ctx.json) {

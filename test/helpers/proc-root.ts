@@ -1,6 +1,6 @@
 // A writable copy of a captured /proc snapshot (fixtures/proc/*) to point a Sampler at, and a way to
 // move it to the next snapshot in place (the sampler keeps its descriptors open, as on real /proc).
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,4 +34,10 @@ export function advanceProcRoot(snapshot: string, dest: string): void {
 export function writeProc(root: string, rel: string, text: string): void {
   mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
   writeFileSync(path.join(root, rel), text);
+}
+
+/** Makes a process of a hand-made /proc work on a site (its cwd inside the root), as belongsToSite reads it. */
+export function bindToSite(procRoot: string, pid: number | string, siteRoot: string): void {
+  mkdirSync(path.join(procRoot, String(pid)), { recursive: true });
+  symlinkSync(siteRoot, path.join(procRoot, String(pid), 'cwd'));
 }
