@@ -168,7 +168,7 @@ export const configSchema = z.strictObject({
   health: z
     .strictObject({
       /** How often the console and `serve` run the checks again. */
-      intervalSeconds: z.number().int().min(10).max(86_400).default(60),
+      intervalSeconds: z.number().int().min(10).max(86_400).default(300),
       /** Age of the newest verified backup of each kind: daily database, weekly full (SITE.md). */
       backupMaxAgeHours: z.strictObject({ database: levels(26, 50), full: levels(170, 338) }).prefault({}),
       /** Size of the logs folder. */
