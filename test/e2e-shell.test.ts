@@ -89,6 +89,8 @@ describe.runIf(hasTmux() || process.env.CI)('end to end under tmux', () => {
         );
         expect(pane).toContain('DEMO');
         expect(pane.trimEnd().split('\n').at(-1)).toContain('q quit');
+        // With colour (the control for the NO_COLOR tests): the header and badges are coloured.
+        expect(tmux.captureWithEscapes()).toMatch(/\x1b\[[0-9;]*(3[0-7]|9[0-7])[;m]/);
         const pid = await simulatorPid();
         expect(alive(pid)).toBe(true);
         for (const [i, title] of TITLES.entries()) {
@@ -106,6 +108,33 @@ describe.runIf(hasTmux() || process.env.CI)('end to end under tmux', () => {
         expect(pane).toContain('SHELL-BEFORE');
         expect(pane).not.toContain('1 Overview');
         expect(await waitGone(pid)).toBe(true);
+      } finally {
+        tmux.kill();
+      }
+    }, 60_000);
+  }
+
+  for (const [how, args, extraEnv] of [
+    ['NO_COLOR=1', `--root ${'$'}SITE`, { NO_COLOR: '1' }],
+    ['--no-color', `--no-color --root ${'$'}SITE`, {}],
+  ] as const) {
+    it(`${how} gives a console without colour that still reads: tab, states and keys in words`, async () => {
+      const tmux = start(`nocolor${how.length}`, 100, 30, args, { ...extraEnv, SITE: site });
+      try {
+        await tmux.waitFor((p) => p.includes('q quit') && p.includes('alerts'), 15_000, 'console');
+        tmux.send('2');
+        const pane = await tmux.waitFor(
+          (p) => activeTab(p) === '2 Resources' && /● OK|▲ WARN|✖ CRIT/.test(p),
+          10_000,
+          'screen 2',
+        );
+        // No foreground or background colour anywhere (bold and inverse are not colours).
+        expect(tmux.captureWithEscapes()).not.toMatch(
+          /\x1b\[[0-9;]*(3[0-7]|9[0-7]|4[0-7]|10[0-7]|38;5|48;5)[;m]/,
+        );
+        expect(pane).toContain('[2 Resources]');
+        tmux.send('q');
+        await tmux.waitFor((p) => p.includes('EXITED 0'), 10_000, 'exit');
       } finally {
         tmux.kill();
       }

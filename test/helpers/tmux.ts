@@ -48,6 +48,11 @@ export class TmuxSession {
     this.tmux(['send-keys', '-t', this.name, ...keys]);
   }
 
+  /** The pane with its escape sequences (colours, bold, inverse), as `capture-pane -e` gives them. */
+  captureWithEscapes(): string {
+    return this.tmux(['capture-pane', '-e', '-p', '-t', this.name]);
+  }
+
   capture(): string {
     return this.tmux(['capture-pane', '-p', '-t', this.name]);
   }
