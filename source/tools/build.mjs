@@ -37,9 +37,34 @@ const inkPatches = {
           '                            return sliceAnsi(line, from, to);',
           '                            return this.caches.slice(line, from, to);',
         ],
+        // Every frame allocated a fresh blank cell object for each of W x H cells; cells are only
+        // ever replaced, never mutated, so one shared blank does.
+        [
+          "            for (let x = 0; x < this.width; x++) {\n                row.push({\n                    type: 'char',\n                    value: ' ',\n                    fullWidth: false,\n                    styles: [],\n                });\n            }",
+          '            for (let x = 0; x < this.width; x++) {\n                row.push(BLANK_CELL);\n            }',
+        ],
+        // A row's text depends only on the writes that land on it (position and text, after
+        // clipping and transformers) and the width: remember the key of each row and reuse last
+        // frame's string when it is the same, instead of re-serialising every cell of every row.
+        [
+          '        const clips = [];',
+          '        const rowKeys = new Array(this.height).fill(String(this.width));\n        const clips = [];',
+        ],
+        [
+          '                    const characters = this.caches.getStyledChars(line);',
+          "                    const characters = this.caches.getStyledChars(line);\n                    rowKeys[y + offsetY] += '\\u0001' + x + '\\u0002' + line;",
+        ],
+        [
+          '            .map(line => {',
+          '            .map((line, rowIndex) => {\n            const rowKey = rowKeys[rowIndex];\n            const reused = shared.rows.get(rowIndex);\n            if (reused !== undefined && reused.key === rowKey) {\n                return reused.text;\n            }',
+        ],
+        [
+          '            return styledCharsToString(lineWithoutEmptyItems).trimEnd();',
+          '            const text = styledCharsToString(lineWithoutEmptyItems).trimEnd();\n            if (rowKey !== undefined) shared.rows.set(rowIndex, { key: rowKey, text });\n            return text;',
+        ],
         [
           'export default class Output {',
-          'const shared = new OutputCaches();\nfunction sharedOutputCaches() {\n    if (shared.widths.size + shared.styledChars.size + shared.slices.size > 20000) {\n        shared.widths.clear();\n        shared.blockWidths.clear();\n        shared.styledChars.clear();\n        shared.slices.clear();\n    }\n    return shared;\n}\nexport default class Output {',
+          `const BLANK_CELL = { type: 'char', value: ' ', fullWidth: false, styles: [] };\nconst shared = new OutputCaches();\nshared.rows = new Map();\nfunction sharedOutputCaches() {\n    if (shared.widths.size + shared.styledChars.size + shared.slices.size > 20000) {\n        shared.widths.clear();\n        shared.blockWidths.clear();\n        shared.styledChars.clear();\n        shared.slices.clear();\n    }\n    return shared;\n}\nexport default class Output {`,
         ],
       ];
       for (const [from, to] of patches) {
