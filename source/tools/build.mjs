@@ -118,8 +118,9 @@ await esbuild.build({
   external: ['better-sqlite3', 'systeminformation'],
   banner: {
     js: [
-      // A smaller young generation: the console idles at ~35 MB less RSS for no measurable CPU.
-      '#!/usr/bin/env -S node --max-semi-space-size=4',
+      // A smaller young generation (~35 MB less RSS idle, no measurable CPU), and gc() for the
+      // console's idle collection (source/console.tsx).
+      '#!/usr/bin/env -S node --max-semi-space-size=4 --expose-gc',
       "import { createRequire as __cadenceCreateRequire } from 'node:module';",
       'const require = __cadenceCreateRequire(import.meta.url);',
     ].join('\n'),
