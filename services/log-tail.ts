@@ -15,15 +15,28 @@
 // replaced, binary garbage becomes a flagged record of its own, CRLF is accepted, and lines longer
 // than maxLineBytes are cut for display and counted.
 //
-// Change notification comes from chokidar (inotify; polling only when asked). chokidar throttles
-// its `change` event to one per 50 ms per file and drops the rest, so reads are driven by its `raw`
-// event (every inotify event, coalesced per event-loop turn); `add`/`unlink` find new and removed
-// files; each event also schedules a trailing read, and a slow backstop check catches anything missed.
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+// Change notification: one inotify watch per folder (node's fs.watch), which names the file of every
+// append, create, rename and delete in it. Events are coalesced per event-loop turn and read the
+// files they name; nothing re-reads the folder on an append. (chokidar, used before, re-listed and
+// lstat'ed the whole folder on every change event, throttled to once a second: ~1.2 % of a core
+// while the demo writes, and a large share of the console's garbage under a flood.) A slow backstop
+// check reads every followed file and lists the folder, for anything an event did not tell, and
+// renews the watch if the folder itself was replaced. logs.usePolling (filesystems without inotify)
+// turns the watch off and makes the backstop the poll.
+import {
+  closeSync,
+  type FSWatcher,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+  watch,
+} from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
-import { type FSWatcher, watch } from 'chokidar';
 import { classifyLogName } from './log-files.js';
 import {
   detectParser,
@@ -83,6 +96,7 @@ export interface TailOptions {
   from?: 'end' | 'start';
   /** Lines of existing content to emit first, per file (with from: 'end'). */
   backfillLines?: number;
+  /** No inotify watch: read every file each backstopMs (default 1000 ms) instead. */
   usePolling?: boolean;
   maxLineBytes?: number;
   maxContinuationLines?: number;
@@ -117,7 +131,6 @@ interface Followed {
   lastSeq: number;
   busy: boolean;
   again: boolean;
-  trailing: NodeJS.Timeout | null;
 }
 
 const TAIL_BYTES = 64;
@@ -140,7 +153,8 @@ export class LogTailer {
     reopened: 0,
   };
   private readonly followed = new Map<string, Followed>();
-  private watcher: FSWatcher | null = null;
+  /** The watched folders: their watch and the inode it was opened on. */
+  private readonly watches = new Map<string, { watcher: FSWatcher | null; ino: number }>();
   private backstop: NodeJS.Timeout | null = null;
   private seq = 0;
   private stopped = false;
@@ -168,39 +182,14 @@ export class LogTailer {
     for (const p of initial) this.follow(p, true);
     // Watch folders, not files: a watch on a file follows its inode, so after a rename nothing
     // would tell that a new file took the name. Events for names not followed are ignored.
-    const target = this.opts.logsDir
-      ? path.resolve(this.opts.logsDir)
+    const folders = this.opts.logsDir
+      ? [path.resolve(this.opts.logsDir)]
       : [...new Set(initial.map((f) => path.dirname(f)))];
-    this.watcher = watch(target, {
-      ignoreInitial: true,
-      depth: 0,
-      usePolling: this.opts.usePolling ?? false,
-      interval: 1000,
-      atomic: false,
-      persistent: true,
-    });
-    const onEvent = (p: string) => this.onFsEvent(p);
-    this.watcher.on('add', onEvent).on('change', onEvent).on('unlink', onEvent);
-    this.watcher.on('raw', (_event, evPath, opts) => {
-      const details = opts as { watchedPath?: string } | undefined;
-      const name = path.basename(evPath || details?.watchedPath || '');
-      this.dirty.add(this.followed.has(name) ? name : '*');
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => {
-          this.flushScheduled = false;
-          const names = [...this.dirty];
-          this.dirty.clear();
-          if (names.includes('*')) this.poll();
-          else for (const n of names) this.onFsEvent(path.join(path.dirname(this.followed.get(n)!.path), n));
-        });
-      }
-    });
-    this.watcher.on('error', (err) => this.opts.onWarning?.(`watcher: ${(err as Error).message}`));
-    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
-    // Anything written between the initial open and the watcher being ready.
+    for (const dir of folders) this.watchFolder(dir);
+    // Anything written between the initial open and the watch being set.
     for (const f of this.followed.values()) this.pump(f);
     this.backstop = setInterval(() => {
+      for (const dir of this.watches.keys()) this.watchFolder(dir);
       for (const f of this.followed.values()) this.pump(f);
       if (this.opts.logsDir) for (const p of this.liveFilesIn(this.opts.logsDir)) this.follow(p, false);
     }, this.opts.backstopMs ?? 1000);
@@ -210,13 +199,59 @@ export class LogTailer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.backstop) clearInterval(this.backstop);
-    await this.watcher?.close();
+    for (const w of this.watches.values()) w.watcher?.close();
+    this.watches.clear();
     for (const f of this.followed.values()) {
-      if (f.trailing) clearTimeout(f.trailing);
       this.drainAll(f);
       for (const h of [...f.detached, ...(f.cur ? [f.cur] : [])]) this.close(f, h, false);
       this.flush(f);
     }
+  }
+
+  /** (Re)opens the watch of a folder when it has none yet or the folder was replaced. */
+  private watchFolder(dir: string): void {
+    if (this.stopped) return;
+    let ino = -1;
+    try {
+      ino = statSync(dir).ino;
+    } catch {}
+    const known = this.watches.get(dir);
+    if (known && known.ino === ino) return;
+    known?.watcher?.close();
+    const entry = { watcher: null as FSWatcher | null, ino };
+    if (!this.opts.usePolling && ino !== -1) {
+      const fail = (err: Error) => {
+        this.opts.onWarning?.(`watching ${dir}: ${err.message}; reading it every backstop tick instead`);
+        entry.watcher?.close();
+        entry.watcher = null;
+      };
+      try {
+        entry.watcher = watch(dir, { persistent: true }, (_event, name) => this.onWatchEvent(dir, name));
+        entry.watcher.on('error', fail);
+      } catch (err) {
+        fail(err as Error);
+      }
+    }
+    this.watches.set(dir, entry);
+    // The folder came back (or appeared): whatever is in it now.
+    if (known && known.ino !== ino) this.poll();
+  }
+
+  /** One inotify event; the events of one event-loop turn are handled together. */
+  private onWatchEvent(dir: string, name: string | Buffer | null): void {
+    if (this.stopped) return;
+    this.dirty.add(name ? path.join(dir, String(name)) : '*');
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const paths = [...this.dirty];
+      this.dirty.clear();
+      if (paths.includes('*')) {
+        this.poll();
+        if (this.opts.logsDir) for (const p of this.liveFilesIn(this.opts.logsDir)) this.follow(p, false);
+      } else for (const p of paths) this.onFsEvent(p);
+    });
   }
 
   /** Reads whatever is available now in every followed file (tests and the screen use it on demand). */
@@ -249,7 +284,6 @@ export class LogTailer {
       lastSeq: 0,
       busy: false,
       again: false,
-      trailing: null,
     };
     this.followed.set(name, f);
     const h = this.open(p);
@@ -306,7 +340,14 @@ export class LogTailer {
     const name = path.basename(p);
     let f = this.followed.get(name);
     if (!f) {
-      if (!this.opts.logsDir || classifyLogName(name)?.scheme !== 'live') return;
+      const kind = classifyLogName(name);
+      // Written to under a rotated name (the writer had not reopened yet): read the file it was.
+      const base = kind && kind.scheme !== 'live' ? this.followed.get(kind.base) : undefined;
+      if (base && path.dirname(p) === path.dirname(base.path)) {
+        this.pump(base);
+        return;
+      }
+      if (!this.opts.logsDir || kind?.scheme !== 'live') return;
       // A new live log, unless it is a file we already hold open under another name (a rotated copy).
       try {
         const st = statSync(p);
@@ -319,15 +360,9 @@ export class LogTailer {
       f = this.follow(p, false);
       return;
     }
+    // A followed name in another folder (files given one by one) is not this file.
+    if (path.dirname(p) !== path.dirname(f.path)) return;
     this.pump(f);
-    // chokidar drops events within 5 ms of the previous one: read again once that window has passed.
-    if (!f.trailing) {
-      const ff = f;
-      f.trailing = setTimeout(() => {
-        ff.trailing = null;
-        this.pump(ff);
-      }, 8);
-    }
   }
 
   /** Reads everything available from one followed file. Re-entrant calls are merged. */

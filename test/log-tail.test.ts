@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import {
   appendFileSync,
   copyFileSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   renameSync,
@@ -68,12 +69,20 @@ const lineNumbers = (records: TailRecord[]) =>
 const ts = '2026-11-23 08:00:00,000';
 
 describe('LogTailer follows rotation while a writer appends (separate process)', () => {
-  for (const scheme of ['rename', 'maintenance', 'copytruncate', 'recreate'] as const) {
-    it(`${scheme}: every line exactly once, in order`, async () => {
+  const cases = [
+    ...(['rename', 'maintenance', 'copytruncate', 'recreate'] as const).map((scheme) => ({
+      scheme,
+      backstopMs: 200,
+    })),
+    // The folder's inotify events alone (the backstop would come after the test is over).
+    ...(['rename', 'copytruncate'] as const).map((scheme) => ({ scheme, backstopMs: 600_000 })),
+  ];
+  for (const { scheme, backstopMs } of cases) {
+    it(`${scheme}${backstopMs > 1000 ? ', events only' : ''}: every line exactly once, in order`, async () => {
       const dir = tmp();
       const file = path.join(dir, 'candy_cadence.log');
       writeFileSync(file, `${ts} - writer - INFO - before start\n`);
-      const { t, records, warnings } = await startTailer({ logsDir: dir });
+      const { t, records, warnings } = await startTailer({ logsDir: dir, backstopMs });
       const lines = 4000;
       const { stdout } = await run(process.execPath, [
         writer,
@@ -109,6 +118,52 @@ describe('LogTailer follows rotation while a writer appends (separate process)',
 });
 
 describe('LogTailer edge cases', () => {
+  it('is driven by the folder watch: appends, a new log, a delete and recreate arrive without the backstop', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'candy_cadence.log');
+    writeFileSync(file, '');
+    const { t, records } = await startTailer({ logsDir: dir, backstopMs: 600_000 });
+    const arrival = async (n: number) => {
+      const start = Date.now();
+      while (!lineNumbers(records).includes(n) && Date.now() - start < 2000)
+        await new Promise((r) => setTimeout(r, 5));
+      return Date.now() - start;
+    };
+    appendFileSync(file, `${ts} - a - INFO - line 1\n`);
+    expect(await arrival(1)).toBeLessThan(1000);
+    writeFileSync(path.join(dir, 'plugin.log'), `${ts} - p - INFO - line 2\n`);
+    expect(await arrival(2)).toBeLessThan(1000);
+    expect(t.files.sort()).toEqual(['candy_cadence.log', 'plugin.log']);
+    unlinkSync(file);
+    writeFileSync(file, `${ts} - a - INFO - line 3\n`);
+    expect(await arrival(3)).toBeLessThan(1000);
+    renameSync(file, `${file}.1`);
+    // written to the renamed file only: its event (under the rotated name) reads it
+    appendFileSync(`${file}.1`, `${ts} - a - INFO - line 4\n`);
+    expect(await arrival(4)).toBeLessThan(1000);
+    expect(lineNumbers(records)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('watches a folder replaced under it again (backstop), and polls with usePolling', async () => {
+    const root = tmp();
+    const dir = path.join(root, 'logs');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'error.log'), '');
+    const { records } = await startTailer({ logsDir: dir, backstopMs: 100 });
+    rmSync(dir, { recursive: true });
+    mkdirSync(dir);
+    await new Promise((r) => setTimeout(r, 300));
+    writeFileSync(path.join(dir, 'error.log'), `${ts} - e - ERROR - line 1\n`);
+    await settle(records, 300);
+    appendFileSync(path.join(dir, 'error.log'), `${ts} - e - ERROR - line 2\n`);
+    await settle(records, 300);
+    expect(lineNumbers(records)).toEqual([1, 2]);
+    const polled = await startTailer({ logsDir: dir, backstopMs: 100, usePolling: true });
+    appendFileSync(path.join(dir, 'error.log'), `${ts} - e - ERROR - line 3\n`);
+    await settle(polled.records, 300);
+    expect(lineNumbers(polled.records)).toEqual([3]);
+  });
+
   it('recovers lines written just before a copytruncate from the gzipped copy', async () => {
     const dir = tmp();
     const file = path.join(dir, 'error.log');

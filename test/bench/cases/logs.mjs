@@ -2,7 +2,10 @@
 // latency from a line's append to its arrival from `logs tail --json` (vs `tail -F`) at 1,000 lines/s;
 // the RSS of `logs tail --json` under a flood of 5,000 lines/s with rotation.
 // Sizes: LOGS_BENCH_MB (default 1024), LOGS_LATENCY_SECONDS (10), LOGS_FLOOD_SECONDS (60; the
-// target names 600).
+// target names 600), LOGS_CONSOLE_FLOOD_SECONDS (60; the target names 600). LOGS_BENCH_PARTS picks
+// parts: a comma list of analyze, latency, flood, console (default all).
+// The console is started as users start it: the executable bundle itself, so the node flags of its
+// shebang apply (`node dist/cadence-ops.js` would run without them).
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +16,7 @@ const MB = Number(process.env.LOGS_BENCH_MB ?? 1024);
 const LATENCY_SECONDS = Number(process.env.LOGS_LATENCY_SECONDS ?? 10);
 const FLOOD_SECONDS = Number(process.env.LOGS_FLOOD_SECONDS ?? 60);
 const CONSOLE_SECONDS = Number(process.env.LOGS_CONSOLE_FLOOD_SECONDS ?? 60);
+const PARTS = new Set((process.env.LOGS_BENCH_PARTS ?? 'analyze,latency,flood,console').split(','));
 
 async function loadGenerator(h, dir) {
   const esbuild = await import(pathToFileURL(path.join(h.root, 'node_modules/esbuild/lib/main.js')).href);
@@ -146,7 +150,13 @@ export async function consoleFlood(h, dir) {
     writeFileSync(path.join(root, 'logs', f), '');
   const sock = path.join(dir, 'tmux.sock');
   const tmux = (...args) => h.runCommand('tmux', ['-S', sock, ...args]);
-  const env = { ...process.env, CADENCE_OPS_STATE_DIR: path.join(dir, 'state'), TERM: 'xterm-256color' };
+  const env = {
+    ...process.env,
+    CADENCE_OPS_STATE_DIR: path.join(dir, 'state'),
+    TERM: 'xterm-256color',
+    // The shebang's `env -S node` finds the node that runs the bench.
+    PATH: `${path.dirname(h.node)}:${process.env.PATH}`,
+  };
   delete env.CI;
   await h.runCommand(
     'tmux',
@@ -163,12 +173,15 @@ export async function consoleFlood(h, dir) {
       '120',
       '-y',
       '40',
-      `exec ${h.node} ${h.cli} --root ${root}`,
+      `exec ${h.cli} --root ${root}`,
     ],
     { env },
   );
   await sleep(2500);
   const pid = Number((await tmux('list-panes', '-t', 'flood', '-F', '#{pane_pid}')).stdout.trim());
+  // Everything the console writes to its terminal (e.g. with NODE_OPTIONS=--trace-gc), for diagnosis.
+  if (process.env.LOGS_CONSOLE_PIPE)
+    await tmux('pipe-pane', '-t', 'flood', '-o', `cat >> ${process.env.LOGS_CONSOLE_PIPE}`);
   await tmux('send-keys', '-t', 'flood', process.env.LOGS_CONSOLE_SCREEN ?? '3');
   await sleep(2500);
   const file = path.join(root, 'logs', 'candy_cadence.log');
@@ -236,56 +249,84 @@ export default {
   description: `logs analyze over ${MB} MB vs grep -c; tail latency at 1,000 lines/s vs tail -F; flood RSS at 5,000 lines/s`,
   async run(h) {
     const dir = h.tmpDir();
-    const gen = await loadGenerator(h, dir);
-    const file = path.join(dir, 'candy_cadence.log');
-    const t0 = Date.now();
-    generate(gen, file, MB * 1024 * 1024);
-    const bytes = statSync(file).size;
-    process.stderr.write(
-      `generated ${(bytes / 1048576).toFixed(0)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
-    );
-
-    // Alternate ours and grep; medians.
-    const ours = [];
-    const theirs = [];
-    let report = null;
-    for (let i = 0; i < 4; i++) {
-      const g = await h.runCommand('grep', ['-c', ' - ERROR - ', file]);
-      const o = await h.runCommand(h.node, [h.cli, 'logs', 'analyze', file, '--json'], {
-        env: { ...process.env, CADENCE_OPS_STATE_DIR: dir },
-      });
-      if (o.code !== 0 && o.code !== 1) throw new Error(`logs analyze failed: ${o.stderr}`);
-      if (i === 0) {
-        report = JSON.parse(o.stdout);
-        if (report.totals.byLevel.ERROR !== Number(g.stdout.trim()))
-          throw new Error(
-            `ERROR count differs: ours ${report.totals.byLevel.ERROR}, grep ${g.stdout.trim()}`,
-          );
-        continue; // warm-up
+    if (PARTS.has('analyze')) await analyzeBench(h, dir);
+    if (PARTS.has('latency') || PARTS.has('flood')) await tailBench(h, dir);
+    if (PARTS.has('console')) {
+      const con = await consoleFlood(h, dir);
+      if (con) {
+        h.figure({
+          label: `console on screen 3, ${CONSOLE_SECONDS} s at 5,000/s: max RSS`,
+          value: Math.max(...con.rss),
+          unit: 'MB',
+          target: '< 200 MB',
+        });
+        h.figure({ label: 'console: RSS at the end', value: con.rss.at(-1), unit: 'MB' });
+        h.figure({ label: 'console: key to screen, median', value: quantile(con.keyMs, 0.5), unit: 'ms' });
+        h.figure({ label: 'console: key to screen, max', value: Math.max(...con.keyMs), unit: 'ms' });
+        const every = Math.max(1, Math.round(con.rss.length / 20));
+        process.stderr.write(
+          `console RSS (MB) every ~${every} s: ${con.rss
+            .filter((_, i) => i % every === 0)
+            .map((x) => x.toFixed(0))
+            .join(' ')}\n${con.pane}\n`,
+        );
       }
-      ours.push(o.ms);
-      theirs.push(g.ms);
     }
-    const o = median(ours);
-    const g = median(theirs);
-    h.compare({
-      label: `analyze ${(bytes / 1048576).toFixed(0)} MB (time)`,
-      ours: o,
-      theirs: g,
-      theirsName: "grep -c ' - ERROR - '",
-      target: '≤ 3x',
-    });
-    h.figure({ label: 'analyze throughput', value: bytes / 1048576 / (o / 1000), unit: 'MB/s' });
-    h.figure({ label: 'analyze lines/s', value: report.totals.lines / (o / 1000) / 1e6, unit: 'M lines/s' });
+  },
+};
 
-    // Live latency at 1,000 lines/s.
-    const live = path.join(dir, 'live');
-    mkdirSync(live);
-    const liveFile = path.join(live, 'candy_cadence.log');
-    writeFileSync(liveFile, '');
+async function analyzeBench(h, dir) {
+  const gen = await loadGenerator(h, dir);
+  const file = path.join(dir, 'candy_cadence.log');
+  const t0 = Date.now();
+  generate(gen, file, MB * 1024 * 1024);
+  const bytes = statSync(file).size;
+  process.stderr.write(
+    `generated ${(bytes / 1048576).toFixed(0)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
+
+  // Alternate ours and grep; medians.
+  const ours = [];
+  const theirs = [];
+  let report = null;
+  for (let i = 0; i < 4; i++) {
+    const g = await h.runCommand('grep', ['-c', ' - ERROR - ', file]);
+    const o = await h.runCommand(h.cli, ['logs', 'analyze', file, '--json'], {
+      env: { ...process.env, CADENCE_OPS_STATE_DIR: dir },
+    });
+    if (o.code !== 0 && o.code !== 1) throw new Error(`logs analyze failed: ${o.stderr}`);
+    if (i === 0) {
+      report = JSON.parse(o.stdout);
+      if (report.totals.byLevel.ERROR !== Number(g.stdout.trim()))
+        throw new Error(`ERROR count differs: ours ${report.totals.byLevel.ERROR}, grep ${g.stdout.trim()}`);
+      continue; // warm-up
+    }
+    ours.push(o.ms);
+    theirs.push(g.ms);
+  }
+  const o = median(ours);
+  const g = median(theirs);
+  h.compare({
+    label: `analyze ${(bytes / 1048576).toFixed(0)} MB (time)`,
+    ours: o,
+    theirs: g,
+    theirsName: "grep -c ' - ERROR - '",
+    target: '≤ 3x',
+  });
+  h.figure({ label: 'analyze throughput', value: bytes / 1048576 / (o / 1000), unit: 'MB/s' });
+  h.figure({ label: 'analyze lines/s', value: report.totals.lines / (o / 1000) / 1e6, unit: 'M lines/s' });
+}
+
+async function tailBench(h, dir) {
+  // Live latency at 1,000 lines/s.
+  const live = path.join(dir, 'live');
+  mkdirSync(live);
+  const liveFile = path.join(live, 'candy_cadence.log');
+  writeFileSync(liveFile, '');
+  if (PARTS.has('latency')) {
     const oursLat = await latencyRun(h, {
-      command: h.node,
-      args: [h.cli, 'logs', 'tail', liveFile, '--json'],
+      command: h.cli,
+      args: ['logs', 'tail', liveFile, '--json'],
       file: liveFile,
       rate: 1000,
       seconds: LATENCY_SECONDS,
@@ -308,40 +349,28 @@ export default {
     });
     h.figure({ label: 'tail latency p50', value: quantile(oursLat.latencies, 0.5), unit: 'ms' });
     h.figure({ label: 'tail lines received / written', value: oursLat.received / oursLat.total, unit: '' });
+  }
+  if (!PARTS.has('flood')) return;
 
-    // Flood: 5,000 lines/s with RotatingFileHandler-style rotation every 20 MB.
-    const floodFile = path.join(live, 'error.log');
-    writeFileSync(floodFile, '');
-    const flood = await latencyRun(h, {
-      command: h.node,
-      args: [h.cli, 'logs', 'tail', floodFile, '--json'],
-      file: floodFile,
-      rate: 5000,
-      seconds: FLOOD_SECONDS,
-      json: true,
-      rotateBytes: 20 * 1024 * 1024,
-      onRss: true,
-    });
-    h.figure({
-      label: `flood ${FLOOD_SECONDS} s at 5,000/s: max RSS`,
-      value: Math.max(...flood.rss),
-      unit: 'MB',
-      target: '< 200 MB',
-    });
-    h.figure({ label: 'flood: latency p99', value: quantile(flood.latencies, 0.99), unit: 'ms' });
-    h.figure({ label: 'flood: lines received / written', value: flood.received / flood.total, unit: '' });
-
-    const con = await consoleFlood(h, dir);
-    if (con) {
-      h.figure({
-        label: `console on screen 3, ${CONSOLE_SECONDS} s at 5,000/s: max RSS`,
-        value: Math.max(...con.rss),
-        unit: 'MB',
-        target: '< 200 MB',
-      });
-      h.figure({ label: 'console: key to screen, median', value: quantile(con.keyMs, 0.5), unit: 'ms' });
-      h.figure({ label: 'console: key to screen, max', value: Math.max(...con.keyMs), unit: 'ms' });
-      process.stderr.write(`${con.pane}\n`);
-    }
-  },
-};
+  // Flood: 5,000 lines/s with RotatingFileHandler-style rotation every 20 MB.
+  const floodFile = path.join(live, 'error.log');
+  writeFileSync(floodFile, '');
+  const flood = await latencyRun(h, {
+    command: h.cli,
+    args: ['logs', 'tail', floodFile, '--json'],
+    file: floodFile,
+    rate: 5000,
+    seconds: FLOOD_SECONDS,
+    json: true,
+    rotateBytes: 20 * 1024 * 1024,
+    onRss: true,
+  });
+  h.figure({
+    label: `flood ${FLOOD_SECONDS} s at 5,000/s: max RSS`,
+    value: Math.max(...flood.rss),
+    unit: 'MB',
+    target: '< 200 MB',
+  });
+  h.figure({ label: 'flood: latency p99', value: quantile(flood.latencies, 0.99), unit: 'ms' });
+  h.figure({ label: 'flood: lines received / written', value: flood.received / flood.total, unit: '' });
+}
