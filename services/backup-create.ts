@@ -19,6 +19,7 @@ import {
 import { open, readdir, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import pkg from '../package.json' with { type: 'json' };
+import { type DatabaseBackupTuning, snapshotFailure, writeDatabaseBackup } from './backup-database.js';
 import { BackupError, describeFsError, throwIfAborted } from './backup-errors.js';
 import { ParallelGzipWriter } from './backup-gzip.js';
 import {
@@ -32,8 +33,8 @@ import {
 import type { BackupManifest } from './backup-manifest.js';
 import { type BackupKind, backupName, parseBackupName, tempNameFor } from './backup-names.js';
 import { AtomicOutput, ensurePrivateDir } from './backup-output.js';
-import { formatDuration, type ProgressListener, ProgressMeter } from './backup-progress.js';
-import { sqliteJob, workersAvailable } from './backup-sqlite.js';
+import { type ProgressListener, ProgressMeter } from './backup-progress.js';
+import { sqliteJob } from './backup-sqlite.js';
 import { recordVerification } from './backup-state.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './backup-tar.js';
 import { type DatabaseCheck, dbCheckOf, type VerifyResult, verifyBackup } from './backup-verify.js';
@@ -66,6 +67,8 @@ export interface CreateBackupOptions {
   uniqueName?: boolean;
   /** Called between steps (after the snapshot, after each file, before publishing): a restore's fault-injection points. */
   onStep?: (label: string) => void;
+  /** Database backups: member size and how early compression starts (tests use small parts). */
+  databaseTuning?: DatabaseBackupTuning;
 }
 
 export interface SecondaryCopy {
@@ -88,6 +91,8 @@ export interface CreateBackupResult {
   verification: VerifyResult | null;
   secondary: SecondaryCopy | null;
   warnings: string[];
+  /** Database backups: members compressed while the snapshot was being written, kept and redone. */
+  early?: { kept: number; redone: number };
 }
 
 interface PlannedEntry {
@@ -375,13 +380,6 @@ async function writeTar(
   return { fileCount, totalSize, databaseSha256: checksums[DATABASE_ARCHIVE_PATH] ?? null };
 }
 
-function lockedMessage(database: string, config: Config): string {
-  return (
-    `the database ${database} is locked by another process (still busy after ${formatDuration(config.backups.busyTimeoutMs / 1000)}, ` +
-    'backups.busyTimeoutMs): the application holds an exclusive lock; try again when it is idle'
-  );
-}
-
 /** A consistent snapshot of the live database into `target` (VACUUM INTO, in a worker thread). */
 export async function snapshotDatabase(
   paths: SitePaths,
@@ -400,18 +398,7 @@ export async function snapshotDatabase(
   );
   if (!r.ok) {
     await rm(target, { force: true }).catch(() => {});
-    if (r.code === 'SQLITE_BUSY' || r.code === 'SQLITE_LOCKED')
-      throw new BackupError('LOCKED', lockedMessage(paths.database, config));
-    if (r.code === 'SQLITE_FULL' || /disk is full|database or disk is full/i.test(r.message ?? ''))
-      throw new BackupError(
-        'NO_SPACE',
-        `snapshot of ${paths.database} into ${target}: no space left on the device`,
-      );
-    if (r.code === 'SQLITE_NOTADB')
-      throw new BackupError('DATABASE', `${paths.database} is not an SQLite database`);
-    if (r.code === 'SQLITE_CORRUPT')
-      throw new BackupError('DATABASE', `${paths.database} is corrupt: ${r.message}`);
-    throw new BackupError('DATABASE', `cannot snapshot ${paths.database}: ${r.message} (${r.code})`);
+    throw snapshotFailure(r, paths, config, target);
   }
   return (await stat(target)).size;
 }
@@ -513,25 +500,14 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
   const snapshotPath = path.join(dir, tempNameFor(name, 'snapshot'));
   let snapshotCheck: Promise<DatabaseCheck> | null = null;
   let snapshotPending: Promise<number> | null = null;
-  const snapshotHash = createHash('sha256');
   let databaseSha256: string | null = null;
   let out: AtomicOutput | null = null;
   let sourceBytes = 0;
   let fileCount = 0;
   let members = 0;
+  let verification: VerifyResult | null = null;
+  let early: { kept: number; redone: number } | undefined;
   try {
-    let snapshot: { file: string; size: number; ready?: () => Promise<void> } | null = null;
-    const startCheck = () => {
-      // The snapshot's own check runs in a worker while it is compressed; verification then proves
-      // the backup holds exactly these bytes instead of spooling and checking them a second time.
-      if (verify) {
-        snapshotCheck = sqliteJob({ op: 'check', file: snapshotPath }, { signal: opts.signal }).then(
-          dbCheckOf,
-        );
-        snapshotCheck.catch(() => {});
-      }
-      opts.onStep?.('snapshot taken');
-    };
     if (includeDatabase) {
       opts.onProgress?.({
         phase: 'snapshot',
@@ -541,14 +517,53 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
         etaSeconds: null,
         current: paths.database,
       });
-      if (kind === 'database' || !workersAvailable()) {
-        const size = await snapshotDatabase(paths, config, snapshotPath, {
-          inline: opts.inline,
-          signal: opts.signal,
-        });
-        snapshot = { file: snapshotPath, size };
-        startCheck();
-      } else {
+    }
+    if (kind === 'database') {
+      // Snapshot, compression, the snapshot's check and verification overlap (backup-database.ts).
+      out = await AtomicOutput.create(dir, name);
+      const r = await writeDatabaseBackup({
+        paths,
+        config,
+        out,
+        name,
+        snapshotPath,
+        verify,
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+        onStep: opts.onStep,
+        now,
+        tuning: opts.databaseTuning,
+      });
+      early = r.early;
+      sourceBytes = r.sourceBytes;
+      members = r.members;
+      fileCount = 1;
+      verification = r.verification;
+      await rm(snapshotPath, { force: true });
+      const flushed = out.sync();
+      flushed.catch(() => {});
+      if (verification && !verification.ok) {
+        await flushed.catch(() => {});
+        throw new BackupError(
+          'VERIFY_FAILED',
+          `the new backup failed verification, so it was not kept: ${verification.reason}`,
+        );
+      }
+      await flushed;
+    } else {
+      let snapshot: { file: string; size: number; ready?: () => Promise<void> } | null = null;
+      const startCheck = () => {
+        // The snapshot's own check runs in a worker while it is compressed; verification then proves
+        // the backup holds exactly these bytes instead of spooling and checking them a second time.
+        if (verify) {
+          snapshotCheck = sqliteJob({ op: 'check', file: snapshotPath }, { signal: opts.signal }).then(
+            dbCheckOf,
+          );
+          snapshotCheck.catch(() => {});
+        }
+        opts.onStep?.('snapshot taken');
+      };
+      if (includeDatabase) {
         // In a worker, while the configuration, user data and logs are archived.
         const pending = snapshotDatabase(paths, config, snapshotPath, { signal: opts.signal });
         snapshotPending = pending;
@@ -566,35 +581,12 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
           },
         };
       }
-    }
-    throwIfAborted(opts.signal);
-    out = await AtomicOutput.create(dir, name);
-    const gz = new ParallelGzipWriter(out, {
-      level: config.backups.compressionLevel,
-      threads: config.backups.threads,
-    });
-
-    if (kind === 'database') {
-      const meter = new ProgressMeter('compress', snapshot!.size, opts.onProgress);
-      const fh = await open(snapshot!.file, 'r');
-      try {
-        const buf = Buffer.allocUnsafe(READ_BUFFER);
-        for (;;) {
-          throwIfAborted(opts.signal);
-          const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-          if (bytesRead === 0) break;
-          snapshotHash.update(buf.subarray(0, bytesRead));
-          await gz.write(buf.subarray(0, bytesRead));
-          meter.add(bytesRead);
-        }
-      } finally {
-        await fh.close();
-      }
-      await gz.end();
-      meter.finish();
-      sourceBytes = snapshot!.size;
-      fileCount = 1;
-    } else {
+      throwIfAborted(opts.signal);
+      out = await AtomicOutput.create(dir, name);
+      const gz = new ParallelGzipWriter(out, {
+        level: config.backups.compressionLevel,
+        threads: config.backups.threads,
+      });
       const layout = backupLayout(paths).filter((item) => scopeIncludes(scope, item.scope));
       const entries = await planArchive(layout, snapshot, new Date(when), warnings);
       const total = entries.reduce((s, e) => s + e.size, 0);
@@ -621,38 +613,35 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
       sourceBytes = written.totalSize;
       databaseSha256 = written.databaseSha256;
       fileCount = written.fileCount;
-    }
-    members = gz.members;
-    if (kind === 'database') databaseSha256 = snapshotHash.digest('hex');
-    // The check reads the snapshot: it must finish before the snapshot goes.
-    const check = snapshotCheck as Promise<DatabaseCheck> | null;
-    if (check) await check.catch(() => null);
-    await rm(snapshotPath, { force: true });
-    // The flush to disk runs while the new file is verified (read back from the page cache); both
-    // finish before the rename.
-    const flushed = out.sync();
-    flushed.catch(() => {});
-
-    let verification: VerifyResult | null = null;
-    if (verify) {
-      verification = await verifyBackup(out.tempPath, {
-        config,
-        name,
-        inline: opts.inline,
-        signal: opts.signal,
-        onProgress: opts.onProgress,
-        now,
-        trustedDatabase: check && databaseSha256 ? { sha256: databaseSha256, check } : undefined,
-      });
-      if (!verification.ok) {
-        await flushed.catch(() => {});
-        throw new BackupError(
-          'VERIFY_FAILED',
-          `the new backup failed verification, so it was not kept: ${verification.reason}`,
-        );
+      members = gz.members;
+      // The check reads the snapshot: it must finish before the snapshot goes.
+      const check = snapshotCheck as Promise<DatabaseCheck> | null;
+      if (check) await check.catch(() => null);
+      await rm(snapshotPath, { force: true });
+      // The flush to disk runs while the new file is verified (read back from the page cache); both
+      // finish before the rename.
+      const flushed = out.sync();
+      flushed.catch(() => {});
+      if (verify) {
+        verification = await verifyBackup(out.tempPath, {
+          config,
+          name,
+          inline: opts.inline,
+          signal: opts.signal,
+          onProgress: opts.onProgress,
+          now,
+          trustedDatabase: check && databaseSha256 ? { sha256: databaseSha256, check } : undefined,
+        });
+        if (!verification.ok) {
+          await flushed.catch(() => {});
+          throw new BackupError(
+            'VERIFY_FAILED',
+            `the new backup failed verification, so it was not kept: ${verification.reason}`,
+          );
+        }
       }
+      await flushed;
     }
-    await flushed;
     opts.onStep?.('verified, not yet published');
     if (opts.mtime !== undefined) {
       const t = new Date(opts.mtime);
@@ -695,6 +684,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
       verification,
       secondary,
       warnings,
+      ...(early ? { early } : {}),
     };
   } catch (err) {
     if (out) await out.discard();

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
-import { MEMBER_HEADER_BYTES } from './backup-gzip.js';
+import { MEMBER_HEADER_BYTES, memberSizeOf } from './backup-gzip.js';
 
 export interface GunzipOptions {
   signal?: AbortSignal;
@@ -33,27 +33,16 @@ async function memberChain(fh: FileHandle, size: number): Promise<Array<[number,
   while (off < size) {
     if (size - off < MEMBER_HEADER_BYTES + 8) return null;
     const { bytesRead } = await fh.read(head, 0, MEMBER_HEADER_BYTES, off);
-    if (
-      bytesRead !== MEMBER_HEADER_BYTES ||
-      head[0] !== 0x1f ||
-      head[1] !== 0x8b ||
-      head[2] !== 8 ||
-      head[3] !== 0x04 ||
-      head.readUInt16LE(10) !== 8 ||
-      head[12] !== 0x43 ||
-      head[13] !== 0x4f ||
-      head.readUInt16LE(14) !== 4
-    )
-      return null;
-    const total = head.readUInt32LE(16);
-    if (total < MEMBER_HEADER_BYTES + 8 || off + total > size) return null;
+    const total = bytesRead === MEMBER_HEADER_BYTES ? memberSizeOf(head) : null;
+    if (total === null || total < MEMBER_HEADER_BYTES + 8 || off + total > size) return null;
     chain.push([off, total]);
     off += total;
   }
   return chain.length ? chain : null;
 }
 
-function gunzipMember(data: Buffer): Promise<Buffer> {
+/** Inflates one gzip member on libuv's pool; zlib checks its CRC-32 and length. */
+export function gunzipMember(data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     zlib.gunzip(data, { chunkSize: 8 << 20 }, (err, out) => (err ? reject(err) : resolve(out)));
   });

@@ -24,12 +24,30 @@ export function defaultThreads(): number {
 /** Bytes of the member header we write: the 10 of RFC 1952, plus an extra field holding the member's size. */
 export const MEMBER_HEADER_BYTES = 20;
 
+/** The total size a member header of ours announces, or null when `head` is not one of our headers. */
+export function memberSizeOf(head: Buffer): number | null {
+  if (
+    head.length < MEMBER_HEADER_BYTES ||
+    head[0] !== 0x1f ||
+    head[1] !== 0x8b ||
+    head[2] !== 8 ||
+    head[3] !== 0x04 ||
+    head.readUInt16LE(10) !== 8 ||
+    head[12] !== 0x43 ||
+    head[13] !== 0x4f ||
+    head.readUInt16LE(14) !== 4
+  )
+    return null;
+  return head.readUInt32LE(16);
+}
+
 /**
  * One gzip member: a standard header with FEXTRA (subfield "CO", 4 bytes: the member's total size,
  * little-endian), raw deflate, CRC-32 and length. Every gzip reader skips the extra field; ours uses
- * it to find the members and inflate them in parallel (see backup-gunzip.ts).
+ * it to find the members and inflate them in parallel (see backup-gunzip.ts). Compressed on libuv's
+ * pool.
  */
-function gzipAsync(data: Buffer, level: number): Promise<Buffer> {
+export function gzipMember(data: Buffer, level: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // One output buffer larger than the worst case keeps the whole member in one pool job.
     zlib.deflateRaw(data, { level, chunkSize: data.length + 65_536 }, (err, payload) => {
@@ -105,7 +123,7 @@ export class ParallelGzipWriter {
     this.chunk = Buffer.allocUnsafe(this.chunkBytes);
     this.fill = 0;
     this.members++;
-    const compressed = gzipAsync(data, this.level);
+    const compressed = gzipMember(data, this.level);
     // Swallow here so an early failure is not an unhandled rejection; it is rethrown through `tail`.
     compressed.catch(() => {});
     const written = this.tail.then(async () => {

@@ -1,15 +1,22 @@
 // The SQLite work of backups, in one place: a consistent snapshot of the live database
 // (`VACUUM INTO`, one step, so a writer never makes it restart), and the checks on a database
 // taken out of a backup (integrity_check, row counts). better-sqlite3 has no progress handler, so
-// these block their thread: they run in a worker thread (task 'backup-sqlite' in worker-entry.ts)
-// unless the caller has no screen to keep alive and asks for `inline`.
-import { closeSync, existsSync, openSync } from 'node:fs';
+// these block their thread: they run in a worker thread unless the caller has no screen to keep
+// alive and asks for `inline`.
+//
+// The worker is a small one: it loads better-sqlite3 and the job code below, not the whole bundle
+// (a worker that loads dist/cadence-ops.js spends ~0.15-0.2 s of a core compiling it before it
+// starts, which is on the critical path of every backup). So the job code is one self-contained
+// function, `sqliteJobs(Database, fs)`, that uses nothing but its arguments: this module calls it
+// directly, and the worker evaluates its source text.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { cliEntryPath } from './self-exec.js';
-import { runInWorker } from './worker-entry.js';
 
 export type SqliteJob =
-  | { op: 'snapshot'; source: string; target: string; busyTimeoutMs: number }
+  /** With `thenCheck` (in a worker): posts { snapshot: result } when the snapshot is complete, then checks it. */
+  | { op: 'snapshot'; source: string; target: string; busyTimeoutMs: number; thenCheck?: boolean }
   | { op: 'check'; file: string; maxErrors?: number; waitForFile?: boolean }
   | { op: 'counts'; file: string; busyTimeoutMs?: number }
   /** A staged database before a restore swaps it in: integrity, counts, and the live one's journal mode. */
@@ -32,116 +39,193 @@ export interface SqliteJobResult {
   missingTables?: string[];
   /** 'snapshot': bytes written. */
   bytes?: number;
+  /** 'snapshot' with `thenCheck`: the snapshot's own result (the check's fields are the job's). */
+  snapshot?: SqliteJobResult;
   ms?: number;
 }
 
 /** Tables the procedures' verification counts (SITE.md). */
 export const REQUIRED_TABLES = ['models', 'metadata'];
 
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+/**
+ * The jobs. Self-contained on purpose (see the top of this file): no reference to anything outside
+ * this function but its arguments and JavaScript's own globals.
+ */
+function sqliteJobs(Sqlite: typeof Database, files: typeof fs, requiredTables: string[]) {
+  const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** Row counts of every ordinary and virtual table, leaving out SQLite's own and FTS shadow tables. */
-export function countRows(db: Database.Database): { counts: TableCounts; missingTables: string[] } {
-  const tables = db
-    .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-    .all() as Array<{ name: string; sql: string | null }>;
-  const virtual = tables.filter((t) => /^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(t.sql ?? '')).map((t) => t.name);
-  const shadow = (name: string) => virtual.some((v) => name.startsWith(`${v}_`));
-  const counts: TableCounts = {};
-  for (const t of tables) {
-    if (shadow(t.name)) continue;
-    try {
-      const row = db.prepare(`SELECT COUNT(*) AS n FROM ${quoteIdent(t.name)}`).get() as { n: number };
-      counts[t.name] = row.n;
-    } catch {
-      // A virtual table whose module is unavailable; reported by its absence.
+  function countRows(db: Database.Database): { counts: TableCounts; missingTables: string[] } {
+    const tables = db
+      .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all() as Array<{ name: string; sql: string | null }>;
+    const virtual = tables
+      .filter((t) => /^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(t.sql ?? ''))
+      .map((t) => t.name);
+    const shadow = (name: string) => virtual.some((v) => name.startsWith(`${v}_`));
+    const counts: TableCounts = {};
+    for (const t of tables) {
+      if (shadow(t.name)) continue;
+      try {
+        const row = db.prepare(`SELECT COUNT(*) AS n FROM ${quoteIdent(t.name)}`).get() as { n: number };
+        counts[t.name] = row.n;
+      } catch {
+        // A virtual table whose module is unavailable; reported by its absence.
+      }
     }
+    const missingTables = requiredTables.filter((t) => counts[t] === undefined);
+    return { counts, missingTables };
   }
-  const missingTables = REQUIRED_TABLES.filter((t) => counts[t] === undefined);
-  return { counts, missingTables };
-}
 
-function fail(err: unknown, started: number): SqliteJobResult {
-  const e = err as { code?: string; message?: string };
-  return { ok: false, code: e.code ?? 'ERROR', message: e.message ?? String(err), ms: Date.now() - started };
-}
+  function fail(err: unknown, started: number): SqliteJobResult {
+    const e = err as { code?: string; message?: string };
+    return {
+      ok: false,
+      code: e.code ?? 'ERROR',
+      message: e.message ?? String(err),
+      ms: Date.now() - started,
+    };
+  }
 
-export function runSqliteJob(job: SqliteJob): SqliteJobResult {
-  const started = Date.now();
-  try {
-    if (job.op === 'snapshot') {
-      const db = new Database(job.source, {
+  function runSqliteJob(job: SqliteJob): SqliteJobResult {
+    const started = Date.now();
+    try {
+      if (job.op === 'snapshot') {
+        const db = new Sqlite(job.source, {
+          readonly: true,
+          fileMustExist: true,
+          timeout: job.busyTimeoutMs,
+        });
+        try {
+          // VACUUM INTO needs an empty target; creating it first gives it our mode (0600).
+          files.closeSync(files.openSync(job.target, 'w', 0o600));
+          db.prepare('VACUUM INTO ?').run(job.target);
+        } finally {
+          db.close();
+        }
+        return { ok: true, ms: Date.now() - started };
+      }
+      if (job.op === 'check') {
+        const db = new Sqlite(job.file, { fileMustExist: true });
+        try {
+          const rows = db.pragma(`integrity_check(${job.maxErrors ?? 20})`) as Array<{
+            integrity_check: string;
+          }>;
+          const integrity = rows.map((r) => r.integrity_check);
+          const { counts, missingTables } = countRows(db);
+          return { ok: true, integrity, counts, missingTables, ms: Date.now() - started };
+        } finally {
+          db.close();
+        }
+      }
+      if (job.op === 'prepare-restore') {
+        const db = new Sqlite(job.file, { fileMustExist: true });
+        try {
+          const rows = db.pragma('integrity_check(20)') as Array<{ integrity_check: string }>;
+          const integrity = rows.map((r) => r.integrity_check);
+          const { counts, missingTables } = countRows(db);
+          // A backup made with VACUUM INTO is in rollback-journal mode; the application runs in WAL.
+          if (job.wal && integrity[0] === 'ok') db.pragma('journal_mode = WAL');
+          return { ok: true, integrity, counts, missingTables, ms: Date.now() - started };
+        } finally {
+          db.close();
+        }
+      }
+      const db = new Sqlite(job.file, {
         readonly: true,
         fileMustExist: true,
-        timeout: job.busyTimeoutMs,
+        timeout: job.busyTimeoutMs ?? 5000,
       });
       try {
-        // VACUUM INTO needs an empty target; creating it first gives it our mode (0600).
-        closeSync(openSync(job.target, 'w', 0o600));
-        db.prepare('VACUUM INTO ?').run(job.target);
+        return { ok: true, ...countRows(db), ms: Date.now() - started };
       } finally {
         db.close();
       }
-      return { ok: true, ms: Date.now() - started };
+    } catch (err) {
+      return fail(err, started);
     }
-    if (job.op === 'check') {
-      const db = new Database(job.file, { fileMustExist: true });
-      try {
-        const rows = db.pragma(`integrity_check(${job.maxErrors ?? 20})`) as Array<{
-          integrity_check: string;
-        }>;
-        const integrity = rows.map((r) => r.integrity_check);
-        const { counts, missingTables } = countRows(db);
-        return { ok: true, integrity, counts, missingTables, ms: Date.now() - started };
-      } finally {
-        db.close();
-      }
+  }
+
+  /** A job in a worker: a check may be started before its file exists; a snapshot may be followed by its check. */
+  async function runInThread(job: SqliteJob, post: (message: unknown) => void): Promise<SqliteJobResult> {
+    if (job.op === 'check' && job.waitForFile) {
+      while (!files.existsSync(job.file)) await new Promise((r) => setTimeout(r, 10));
     }
-    if (job.op === 'prepare-restore') {
-      const db = new Database(job.file, { fileMustExist: true });
-      try {
-        const rows = db.pragma('integrity_check(20)') as Array<{ integrity_check: string }>;
-        const integrity = rows.map((r) => r.integrity_check);
-        const { counts, missingTables } = countRows(db);
-        // A backup made with VACUUM INTO is in rollback-journal mode; the application runs in WAL.
-        if (job.wal && integrity[0] === 'ok') db.pragma('journal_mode = WAL');
-        return { ok: true, integrity, counts, missingTables, ms: Date.now() - started };
-      } finally {
-        db.close();
-      }
+    if (job.op === 'snapshot' && job.thenCheck) {
+      const snapshot = runSqliteJob({ ...job, thenCheck: false });
+      post({ snapshot });
+      if (!snapshot.ok) return { ...snapshot, snapshot };
+      return { ...runSqliteJob({ op: 'check', file: job.target }), snapshot };
     }
-    const db = new Database(job.file, {
-      readonly: true,
-      fileMustExist: true,
-      timeout: job.busyTimeoutMs ?? 5000,
+    return runSqliteJob(job);
+  }
+
+  return { countRows, runSqliteJob, runInThread };
+}
+
+const jobs = sqliteJobs(Database, fs, REQUIRED_TABLES);
+
+/** Row counts of every ordinary and virtual table, leaving out SQLite's own and FTS shadow tables. */
+export const countRows = jobs.countRows;
+export const runSqliteJob = jobs.runSqliteJob;
+
+/** Worker-thread entry for the bundle's worker (task 'backup-sqlite' in worker-entry.ts). */
+export function run(input: unknown, post?: (message: unknown) => void): Promise<SqliteJobResult> {
+  return jobs.runInThread(input as SqliteJob, post ?? (() => {}));
+}
+
+// The small worker: better-sqlite3 and the job code, evaluated from source (CommonJS).
+const WORKER_SOURCE = `'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const jobs = (${sqliteJobs.toString()})(require(workerData.sqlite), require('node:fs'), workerData.required);
+jobs.runInThread(workerData.job, (message) => parentPort.postMessage({ type: 'progress', message })).then(
+  (result) => parentPort.postMessage({ type: 'done', result }),
+  (err) => parentPort.postMessage({ type: 'error', message: String((err && err.message) || err) }),
+);
+`;
+
+let sqlitePath: string | null = null;
+
+/** Runs a job in a small worker thread; aborting terminates it. */
+export function runSqliteWorker(
+  job: SqliteJob,
+  opts: { onProgress?: (message: unknown) => void; signal?: AbortSignal } = {},
+): Promise<SqliteJobResult> {
+  sqlitePath ??= createRequire(import.meta.url).resolve('better-sqlite3');
+  return new Promise<SqliteJobResult>((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(new Error('cancelled'));
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { sqlite: sqlitePath, required: REQUIRED_TABLES, job },
     });
-    try {
-      return { ok: true, ...countRows(db), ms: Date.now() - started };
-    } finally {
-      db.close();
-    }
-  } catch (err) {
-    return fail(err, started);
-  }
-}
-
-/** Worker-thread entry (see worker-entry.ts). A check may be started before its file exists. */
-export async function run(input: unknown): Promise<SqliteJobResult> {
-  const job = input as SqliteJob;
-  if (job.op === 'check' && job.waitForFile) {
-    while (!existsSync(job.file)) await new Promise((r) => setTimeout(r, 10));
-  }
-  return runSqliteJob(job);
-}
-
-/** Worker threads run the bundle (dist/cadence-ops.js): false where it is not built (unit tests of the site builder). */
-export function workersAvailable(): boolean {
-  try {
-    cliEntryPath();
-    return true;
-  } catch {
-    return false;
-  }
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      fn();
+      void worker.terminate();
+    };
+    // A cancelled job settles only once the thread has stopped: a statement already running (a
+    // VACUUM INTO) finishes first, so nothing writes the target after the caller removed it.
+    const onAbort = () => {
+      if (settled) return;
+      settled = true;
+      worker.terminate().then(
+        () => reject(new Error('cancelled')),
+        () => reject(new Error('cancelled')),
+      );
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: { type: string; message?: unknown; result?: unknown }) => {
+      if (m.type === 'progress') opts.onProgress?.(m.message);
+      else if (m.type === 'done') finish(() => resolve(m.result as SqliteJobResult));
+      else if (m.type === 'error') finish(() => reject(new Error(String(m.message))));
+    });
+    worker.on('error', (err) => finish(() => reject(err)));
+    worker.on('exit', (code) =>
+      finish(() => reject(new Error(`the SQLite worker exited with code ${code}`))),
+    );
+  });
 }
 
 /** Runs a job in a worker thread, or on this thread when `inline` (no screen to keep responsive). */
@@ -150,5 +234,34 @@ export async function sqliteJob(
   opts: { inline?: boolean; signal?: AbortSignal } = {},
 ): Promise<SqliteJobResult> {
   if (opts.inline && !(job.op === 'check' && job.waitForFile)) return runSqliteJob(job);
-  return runInWorker<SqliteJobResult>('backup-sqlite', job, { signal: opts.signal });
+  return runSqliteWorker(job, { signal: opts.signal });
+}
+
+/**
+ * A snapshot (and then, with `check`, its integrity check and row counts) in one worker thread, so
+ * this thread stays free to follow the file while it is written: `snapshot` settles as soon as the
+ * snapshot is complete, `check` once the check is done (without `check`: the snapshot's result again).
+ */
+export function snapshotInWorker(
+  job: { source: string; target: string; busyTimeoutMs: number },
+  opts: { check: boolean; signal?: AbortSignal },
+): { snapshot: Promise<SqliteJobResult>; check: Promise<SqliteJobResult> } {
+  let settle: (r: SqliteJobResult) => void = () => {};
+  const snapshot = new Promise<SqliteJobResult>((resolve) => (settle = resolve));
+  const check = runSqliteWorker(
+    { op: 'snapshot', ...job, thenCheck: opts.check },
+    {
+      signal: opts.signal,
+      onProgress: (m) => {
+        const r = (m as { snapshot?: SqliteJobResult }).snapshot;
+        if (r) settle(r);
+      },
+    },
+  );
+  // A worker that ends (or is cancelled) before the snapshot is complete fails the snapshot too.
+  check.then(
+    (r) => settle(r.snapshot ?? r),
+    (err: Error) => settle({ ok: false, code: 'WORKER', message: err.message }),
+  );
+  return { snapshot, check };
 }
