@@ -2,8 +2,11 @@
 // resources (objects holding a mesh of vertices and triangles, or components: other objects placed
 // with a transform) and a build (items: objects placed on the build plate with a transform).
 //
-// The model XML is inflated in chunks and scanned as it arrives, so memory holds the mesh, not the
-// (typically 4-8 times larger) XML text. The scanner is written for 3MF, not general XML: it reads
+// The model XML is inflated chunk by chunk into one reused buffer and scanned as it arrives (a tag cut
+// by a chunk's end is carried over to the next), so memory never holds the (typically 7-8 times
+// larger) XML text: only the vertex positions, in fixed-size blocks that are never copied as the mesh
+// grows. Triangles are range-checked and counted as they go by, and kept only when the caller asks for
+// the mesh (the loader's report needs counts and boxes, not the triangle list). The scanner is written for 3MF, not general XML: it reads
 // the core elements and their attributes, skips the rest, and refuses DOCTYPEs (entity declarations
 // are how XML bombs and external entity attacks work; 3MF forbids DTDs).
 //
@@ -13,7 +16,6 @@
 import { parseNumber, scan } from './model-text.js';
 import {
   type BBox,
-  growFloat32,
   growUint32,
   type MemoryBudget,
   ModelError,
@@ -22,7 +24,7 @@ import {
   type ParsedModel,
   type ParseLimits,
 } from './model-types.js';
-import { inflateChunks, inflateSmall, readZipDirectory, type ZipEntry } from './model-zip.js';
+import { inflateSmall, readZipDirectory, streamEntry, type ZipEntry } from './model-zip.js';
 
 const CORE_NS = 'http://schemas.microsoft.com/3dmanufacturing/core/2015/02';
 const PRODUCTION_NS = 'http://schemas.microsoft.com/3dmanufacturing/production/2015/06';
@@ -30,15 +32,58 @@ const MODEL_REL = 'http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel'
 /** Past this many instanced vertices, built-scene boxes come from transformed object boxes. */
 const MAX_EXACT_INSTANCED_VERTICES = 50_000_000;
 const MAX_COMPONENT_DEPTH = 32;
-const CHUNK = 1 << 20;
+/** XML bytes inflated per step. */
+const CHUNK = 256 << 10;
+/** Zero bytes after each chunk: the scanner looks a few bytes ahead without bounds checks. */
 const PAD = 64;
-/** Parts up to this size are inflated in one call rather than streamed. */
-const SMALL_PART = 4 << 20;
+/** Longest piece of markup carried from one chunk to the next. */
+const MAX_TAG = 16 << 20;
+/** Vertices per block of positions (768 KiB of float32). */
+const BLOCK_VERTICES = 1 << 16;
+/** The shortest vertex element, `<vertex x="0" y="0" z="0"/>`: bounds a small part's vertex count. */
+const MIN_VERTEX_XML = 27;
 /** Past this many object instances in the built scene, no box is computed. */
 const MAX_INSTANCES = 1_000_000;
 
 /** A 3MF transform "m00 m01 m02 m10 m11 m12 m20 m21 m22 m30 m31 m32": p' = p * M (row vectors). */
 export type Transform = Float64Array;
+
+/** Exact powers of ten, as parseNumber scales by them. */
+const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/** Where plainNumber stopped. */
+const cursor = { end: 0 };
+
+/**
+ * `[-]digits[.digits]` at i, with parseNumber's arithmetic (the same value); NaN when the number is
+ * written another way (exponent, "+", no digits, over 22 decimals): the caller then reads it in full.
+ * Stops at the first other byte (a zero byte past the chunk's end stops it too).
+ */
+function plainNumber(b: Uint8Array, i: number): number {
+  let d = b[i]!;
+  const neg = d === 45;
+  if (neg) d = b[++i]!;
+  let m = 0;
+  let nd = 0;
+  while (d >= 48 && d <= 57) {
+    m = m * 10 + (d - 48);
+    nd++;
+    d = b[++i]!;
+  }
+  let fd = 0;
+  if (d === 46) {
+    d = b[++i]!;
+    while (d >= 48 && d <= 57) {
+      m = m * 10 + (d - 48);
+      fd++;
+      d = b[++i]!;
+    }
+  }
+  cursor.end = i;
+  if (nd + fd === 0 || fd > 22 || d === 101 || d === 69) return Number.NaN;
+  const v = fd === 0 ? m : m / POW10[fd]!;
+  return neg ? -v : v;
+}
 
 const IDENTITY: Transform = Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0);
 
@@ -53,10 +98,24 @@ interface ModelObject {
   part: string;
   type: string;
   name: string | null;
-  positions: Float32Array | null;
+  /** The part whose vertex blocks hold this object's mesh; null for an object without a mesh. */
+  mesh: ModelScanner | null;
+  /** First vertex of the mesh in its part's blocks. */
+  firstVertex: number;
   vertexCount: number;
   triangleCount: number;
   components: Component[];
+  /** Box of the mesh's vertices (min x, y, z, max x, y, z), computed once when first needed. */
+  box: Float64Array | null;
+}
+
+export interface Parse3mfOptions {
+  /** Keep the triangle list (and one array of positions) in the result; otherwise only counted. */
+  keepMesh?: boolean;
+  /** XML bytes inflated per step (tests cut tags at other places with other sizes). */
+  chunkSize?: number;
+  /** Inflate with Node's zlib stream instead of the synchronous path (tests). */
+  forceStream?: boolean;
 }
 
 interface BuildItem {
@@ -158,9 +217,17 @@ export class ModelScanner {
   inVertices = false;
   inTriangles = false;
   inComponents = false;
-  positions: Float32Array;
+  /** Vertex positions in blocks (the last is the one being filled) and the first vertex of each. */
+  blocks: Float32Array[] = [];
+  blockFirst: number[] = [];
+  block: Float32Array;
+  /** Floats written into the current block. */
+  bw = 0;
+  /** Vertices and triangles of the part so far. */
+  vertexCount = 0;
+  triangleCount = 0;
+  /** Part-wide vertex indices, three per triangle, when the caller keeps the mesh (else empty). */
   indices: Uint32Array;
-  w = 0;
   ti = 0;
   pendingMetadata: string | null = null;
   degenerate = 0;
@@ -168,226 +235,378 @@ export class ModelScanner {
   constructor(
     readonly part: string,
     readonly budget: MemoryBudget,
-    expectedBytes: number,
+    readonly keepIndices: boolean,
+    xmlBytes: number,
   ) {
-    // A closed mesh has about twice as many triangles as vertices, ~50 and ~45 bytes of XML each:
-    // about xml/140 vertices and xml/70 triangles. Estimated a little high (untouched capacity costs
-    // no resident memory; a late growth copies the whole buffer); grown as needed.
-    this.positions = newFloat32(
-      Math.max(3072, Math.min(Math.ceil(expectedBytes / 120) * 3, 1 << 24)),
-      budget,
-      'vertex buffer',
-    );
-    this.indices = newUint32(
-      Math.max(3072, Math.min(Math.ceil(expectedBytes / 60) * 3, 1 << 24)),
-      budget,
-      'index buffer',
-    );
+    // A small part's vertices all fit a block sized from its length; large parts add full blocks.
+    this.block = this.nextBlock(Math.min(BLOCK_VERTICES, Math.max(64, Math.ceil(xmlBytes / MIN_VERTEX_XML))));
+    this.indices = keepIndices ? newUint32(3 * 1024, budget, 'index buffer') : new Uint32Array(0);
+  }
+
+  /** A new block of positions (its pages become resident only as vertices are written). */
+  nextBlock(vertices = BLOCK_VERTICES): Float32Array {
+    const block = newFloat32(vertices * 3, this.budget, 'vertex buffer');
+    this.blockFirst.push(this.vertexCount);
+    this.blocks.push(block);
+    return block;
+  }
+
+  /** Calls fn over the pieces of the blocks that hold vertices [first, first + count). */
+  forEachRange(
+    first: number,
+    count: number,
+    fn: (block: Float32Array, from: number, to: number) => void,
+  ): void {
+    let v = first;
+    const last = first + count;
+    let k = 0;
+    while (v < last) {
+      while (this.blockFirst[k + 1] !== undefined && this.blockFirst[k + 1]! <= v) k++;
+      const block = this.blocks[k]!;
+      const inBlock = v - this.blockFirst[k]!;
+      const n = Math.min(last - v, block.length / 3 - inBlock);
+      fn(block, inBlock * 3, (inBlock + n) * 3);
+      v += n;
+    }
+  }
+
+  /** All positions of the part in one array (only when the caller keeps the mesh). */
+  joinedPositions(): Float32Array {
+    const out = newFloat32(this.vertexCount * 3, this.budget, 'vertex buffer');
+    let o = 0;
+    this.forEachRange(0, this.vertexCount, (block, from, to) => {
+      out.set(block.subarray(from, to), o);
+      o += to - from;
+    });
+    return out;
   }
 
   fail(code: 'PAR004' | 'PAR005', what: string): never {
     throw new ModelError(code, `${this.part}: ${what}`);
   }
 
-  /** Scans complete markup in b[0..end); returns the offset of the first byte not consumed. */
+  /** Set by vertexRun/triangleRun when the element at the offset they return is cut by the chunk's end. */
+  stalled = false;
+
+  /**
+   * Scans complete markup in b[0..end); returns the offset of the first byte not consumed. Runs of
+   * <vertex> and <triangle> elements go to their own small loops (quick to optimise, and a path seen
+   * late costs V8 only a small recompilation); everything else to the generic markup reader.
+   */
   scan(b: Uint8Array, end: number, final: boolean): number {
     let p = 0;
-    let positions = this.positions;
-    let indices = this.indices;
-    let w = this.w;
-    let ti = this.ti;
-    try {
-      for (;;) {
-        // Text between tags is not needed (metadata text is read with its start tag).
-        while (p < end && b[p] !== 60) p++;
-        if (p >= end) return end;
-        const start = p;
-        const c1 = p + 1 < end ? b[p + 1]! : -1;
-        if (c1 < 0) return start;
-        // Hot path: <vertex .../> and <triangle .../> of the default-namespace core, attributes
-        // written as name="value" (anything else falls back to the general attribute reader).
-        if (c1 === 118 && this.inVertices && b[p + 6] === 120 && b[p + 2] === 101 && isWs(b[p + 7] ?? 0)) {
-          let x = Number.NaN;
-          let y = Number.NaN;
-          let z = Number.NaN;
-          p += 7;
-          let ok = true;
-          for (;;) {
-            let c = b[p]!;
-            while (c === 32 || c === 10 || c === 13 || c === 9) c = b[++p]!;
-            if (p >= end) {
-              ok = false;
-              break;
-            }
-            if (c === 47 || c === 62) break;
-            let name = -1;
-            let q: number;
-            let vs: number;
-            if (b[p + 1] === 61 && ((q = b[p + 2]!) === 34 || q === 39)) {
-              name = c;
-              vs = p + 3;
-            } else {
-              const a = this.attributeValue(b, p, end);
-              if (a < 0) {
-                ok = false;
-                break;
-              }
-              name = this.attrNameLen === 1 ? c : -1;
-              vs = a;
-              q = b[a - 1]!;
-            }
-            if (name === 120 || name === 121 || name === 122) {
-              const v = parseNumber(b, vs, end);
-              let e = scan.end;
-              if (e === vs || b[e] !== q) {
-                // Blanks around the number, or not a number at all.
-                let ve = vs;
-                while (ve < end && b[ve] !== q) ve++;
-                if (ve >= end) {
-                  ok = false;
-                  break;
-                }
-                let s2 = vs;
-                while (s2 < ve && isWs(b[s2]!)) s2++;
-                const v2 = parseNumber(b, s2, ve);
-                e = scan.end;
-                while (e < ve && isWs(b[e]!)) e++;
-                if (scan.end === s2 || e !== ve) this.badNumber(b, vs, ve, 'vertex', w / 3);
-                if (name === 120) x = v2;
-                else if (name === 121) y = v2;
-                else z = v2;
-                p = ve + 1;
-                continue;
-              }
-              if (name === 120) x = v;
-              else if (name === 121) y = v;
-              else z = v;
-              p = e + 1;
-            } else {
-              let ve = vs;
-              while (ve < end && b[ve] !== q) ve++;
-              if (ve >= end) {
-                ok = false;
-                break;
-              }
-              p = ve + 1;
-            }
-          }
-          if (!ok) return start;
-          if (b[p] === 47) {
-            if (p + 1 >= end) return start;
-            p += 2;
-          } else p++;
-          if (Number.isNaN(x) || Number.isNaN(y) || Number.isNaN(z))
-            this.fail('PAR004', `vertex ${w / 3} lacks an x, y or z attribute`);
-          if (!Number.isFinite(x + y + z)) this.fail('PAR005', `vertex ${w / 3} has a non-finite coordinate`);
-          if (w + 3 > positions.length)
-            positions = this.positions = growFloat32(positions, w, 3, this.budget, 'vertex buffer');
-          positions[w] = x;
-          positions[w + 1] = y;
-          positions[w + 2] = z;
-          w += 3;
+    for (;;) {
+      // Text between tags is not needed (metadata text is read with its start tag).
+      while (p < end && b[p] !== 60) p++;
+      if (p >= end) return end;
+      if (p + 1 >= end) return p;
+      const c1 = b[p + 1];
+      if (c1 === 118 && this.inVertices) {
+        if (this.bw === this.block.length) {
+          this.block = this.nextBlock();
+          this.bw = 0;
+        }
+        const q = this.vertexRun(b, p, end);
+        if (this.stalled) return q;
+        if (q !== p) {
+          p = q;
           continue;
         }
-        if (c1 === 116 && this.inTriangles && b[p + 8] === 101 && b[p + 2] === 114 && isWs(b[p + 9] ?? 0)) {
-          let v1 = -1;
-          let v2 = -1;
-          let v3 = -1;
-          p += 9;
-          let ok = true;
-          for (;;) {
-            let c = b[p]!;
-            while (c === 32 || c === 10 || c === 13 || c === 9) c = b[++p]!;
-            if (p >= end) {
-              ok = false;
-              break;
-            }
-            if (c === 47 || c === 62) break;
-            let k = -1;
-            let q: number;
-            let vs: number;
-            if (c === 118 && b[p + 2] === 61 && ((q = b[p + 3]!) === 34 || q === 39)) {
-              k = b[p + 1]!;
-              vs = p + 4;
-            } else {
-              const a = this.attributeValue(b, p, end);
-              if (a < 0) {
-                ok = false;
-                break;
-              }
-              if (this.attrNameLen === 2 && c === 118) k = b[p + 1]!;
-              vs = a;
-              q = b[a - 1]!;
-            }
-            let ve = vs;
-            let n = 0;
-            let d = b[ve]!;
-            while (d >= 48 && d <= 57) {
-              n = n * 10 + (d - 48);
-              d = b[++ve]!;
-            }
-            if (d !== q) {
-              while (ve < end && b[ve] !== q) ve++;
-              if (ve >= end) {
-                ok = false;
-                break;
-              }
-              if (k === 49 || k === 50 || k === 51) {
-                const text = latin1(b, vs, ve).trim();
-                if (!/^\d+$/.test(text))
-                  this.fail(
-                    'PAR004',
-                    `triangle ${ti / 3 - this.triangleBase}: index "${text}" is not a non-negative integer`,
-                  );
-                n = Number(text);
-              }
-            } else if (ve === vs && (k === 49 || k === 50 || k === 51)) {
-              this.fail('PAR004', `triangle ${ti / 3 - this.triangleBase}: empty vertex index`);
-            }
-            if (k === 49) v1 = n;
-            else if (k === 50) v2 = n;
-            else if (k === 51) v3 = n;
-            p = ve + 1;
-          }
-          if (!ok) return start;
-          if (b[p] === 47) {
-            if (p + 1 >= end) return start;
-            p += 2;
-          } else p++;
-          if (v1 < 0 || v2 < 0 || v3 < 0)
-            this.fail('PAR004', `triangle ${ti / 3 - this.triangleBase} lacks a v1, v2 or v3 attribute`);
-          const base = this.vertexBase;
-          const nv = w / 3 - base;
-          if (v1 >= nv || v2 >= nv || v3 >= nv) {
-            this.fail(
-              'PAR005',
-              `object ${this.current?.id}: triangle ${(ti / 3 - this.triangleBase).toLocaleString('en-US')} refers to vertex ${Math.max(v1, v2, v3)}, out of range (${nv.toLocaleString('en-US')} vertices)`,
-            );
-          }
-          if (v1 === v2 || v2 === v3 || v1 === v3) this.degenerate++;
-          if (ti + 3 > indices.length)
-            indices = this.indices = growUint32(indices, ti, 3, this.budget, 'index buffer');
-          indices[ti] = v1 + base;
-          indices[ti + 1] = v2 + base;
-          indices[ti + 2] = v3 + base;
-          ti += 3;
+      } else if (c1 === 116 && this.inTriangles) {
+        if (this.keepIndices && this.ti + 3 > this.indices.length)
+          this.indices = growUint32(this.indices, this.ti, 3, this.budget, 'index buffer');
+        const q = this.triangleRun(b, p, end);
+        if (this.stalled) return q;
+        if (q !== p) {
+          p = q;
           continue;
         }
-        // Everything else: the generic path (rare elements, comments, declarations).
-        this.w = w;
-        this.ti = ti;
-        const next = this.markup(b, start, end, final);
-        positions = this.positions;
-        indices = this.indices;
-        w = this.w;
-        ti = this.ti;
-        if (next < 0) return start;
-        p = next;
       }
-    } finally {
-      this.w = w;
-      this.ti = ti;
+      // Everything else: the generic path (rare elements, comments, declarations, odd spellings).
+      const next = this.markup(b, p, end, final);
+      if (next < 0) return p;
+      p = next;
     }
+  }
+
+  /**
+   * Reads consecutive `<vertex x=".." y=".." z=".."/>` elements from p (a "<") into the current
+   * block; returns where it stopped: at an element that is not one (the dispatcher reads it), when
+   * the block is full, or at an element cut by the chunk's end (stalled).
+   */
+  vertexRun(b: Uint8Array, p: number, end: number): number {
+    const block = this.block;
+    const cap = block.length;
+    let bw = this.bw;
+    let nvert = this.vertexCount;
+    let stalled = false;
+    for (;;) {
+      if (bw === cap || b[p + 1] !== 118 || b[p + 2] !== 101 || b[p + 6] !== 120 || !isWs(b[p + 7]!)) break;
+      // The spelling writers use, ` x="a" y="b" z="c"/>` with plain decimals, read in one go; any
+      // other (exponents, more blanks, other attributes, the chunk's end) takes vertexAttributes.
+      let x = Number.NaN;
+      let y = Number.NaN;
+      let z = Number.NaN;
+      let next = -1;
+      let e = p + 7;
+      if (b[e] === 32 && b[e + 1] === 120 && b[e + 2] === 61 && b[e + 3] === 34) {
+        x = plainNumber(b, e + 4);
+        e = cursor.end;
+        if (b[e] === 34 && b[e + 1] === 32 && b[e + 2] === 121 && b[e + 3] === 61 && b[e + 4] === 34) {
+          y = plainNumber(b, e + 5);
+          e = cursor.end;
+          if (b[e] === 34 && b[e + 1] === 32 && b[e + 2] === 122 && b[e + 3] === 61 && b[e + 4] === 34) {
+            z = plainNumber(b, e + 5);
+            e = cursor.end;
+            if (b[e] === 34) {
+              e++;
+              while (b[e] === 32) e++;
+              if (b[e] === 47 && b[e + 1] === 62 && e + 1 < end) next = e + 2;
+            }
+          }
+        }
+      }
+      if (next < 0 || Number.isNaN(x + y + z)) {
+        next = this.vertexAttributes(b, p + 7, end, nvert);
+        if (next < 0) {
+          stalled = true;
+          break;
+        }
+        x = this.vx;
+        y = this.vy;
+        z = this.vz;
+      }
+      if (!Number.isFinite(x + y + z)) this.fail('PAR005', `vertex ${nvert} has a non-finite coordinate`);
+      block[bw] = x;
+      block[bw + 1] = y;
+      block[bw + 2] = z;
+      bw += 3;
+      nvert++;
+      p = next;
+      // Blanks up to the next tag.
+      let c = b[p]!;
+      while (c === 32 || c === 10 || c === 13 || c === 9) c = b[++p]!;
+      if (c !== 60 || p >= end) break;
+    }
+    this.bw = bw;
+    this.vertexCount = nvert;
+    this.stalled = stalled;
+    return p;
+  }
+
+  /** The coordinates read by vertexAttributes. */
+  vx = 0;
+  vy = 0;
+  vz = 0;
+
+  /**
+   * The attributes of a vertex in any spelling, from p (after "<vertex"), into vx..vz; returns the
+   * offset after the tag, or -1 when the tag is cut by the chunk's end.
+   */
+  vertexAttributes(b: Uint8Array, p: number, end: number, vertex: number): number {
+    let x = Number.NaN;
+    let y = Number.NaN;
+    let z = Number.NaN;
+    for (;;) {
+      let c = b[p]!;
+      while (c === 32 || c === 10 || c === 13 || c === 9) c = b[++p]!;
+      if (p >= end) return -1;
+      if (c === 47 || c === 62) break;
+      let name = -1;
+      let q: number;
+      let vs: number;
+      if (b[p + 1] === 61 && ((q = b[p + 2]!) === 34 || q === 39)) {
+        name = c;
+        vs = p + 3;
+      } else {
+        const a = this.attributeValue(b, p, end);
+        if (a < 0) return -1;
+        name = this.attrNameLen === 1 ? c : -1;
+        vs = a;
+        q = b[a - 1]!;
+      }
+      let ve = vs;
+      while (ve < end && b[ve] !== q) ve++;
+      if (ve >= end) return -1;
+      if (name === 120 || name === 121 || name === 122) {
+        // Blanks around the number are allowed; anything else is not a number.
+        let s2 = vs;
+        while (s2 < ve && isWs(b[s2]!)) s2++;
+        const v = parseNumber(b, s2, ve);
+        let e = scan.end;
+        while (e < ve && isWs(b[e]!)) e++;
+        if (scan.end === s2 || e !== ve) this.badNumber(b, vs, ve, 'vertex', vertex);
+        if (name === 120) x = v;
+        else if (name === 121) y = v;
+        else z = v;
+      }
+      p = ve + 1;
+    }
+    if (b[p] === 47) {
+      if (p + 1 >= end) return -1;
+      if (b[p + 1] !== 62) this.fail('PAR004', `vertex ${vertex}: malformed tag end`);
+      p += 2;
+    } else p++;
+    if (Number.isNaN(x) || Number.isNaN(y) || Number.isNaN(z))
+      this.fail('PAR004', `vertex ${vertex} lacks an x, y or z attribute`);
+    this.vx = x;
+    this.vy = y;
+    this.vz = z;
+    return p;
+  }
+
+  /**
+   * Reads consecutive `<triangle v1=".." v2=".." v3=".."/>` elements from p (a "<"): checks each index
+   * against the current mesh's vertices, counts them, and keeps them when asked. Stops like vertexRun.
+   */
+  triangleRun(b: Uint8Array, p: number, end: number): number {
+    const keep = this.keepIndices;
+    const indices = this.indices;
+    const cap = keep ? indices.length : 0;
+    let ti = this.ti;
+    let ntri = this.triangleCount;
+    let degenerate = this.degenerate;
+    const base = this.vertexBase;
+    const nv = this.vertexCount - base;
+    let stalled = false;
+    for (;;) {
+      if (
+        (keep && ti + 3 > cap) ||
+        b[p + 1] !== 116 ||
+        b[p + 2] !== 114 ||
+        b[p + 8] !== 101 ||
+        !isWs(b[p + 9]!)
+      )
+        break;
+      const start = p;
+      let v1 = -1;
+      let v2 = -1;
+      let v3 = -1;
+      p += 9;
+      // The spelling writers use, ` v1="a" v2="b" v3="c"/>`, read in one go; any other (more
+      // blanks, other attributes or quotes, another order) takes the general loop.
+      let i = p;
+      let attr = 49;
+      for (; attr <= 51; attr++) {
+        if (b[i] !== 32 || b[i + 1] !== 118 || b[i + 2] !== attr || b[i + 3] !== 61 || b[i + 4] !== 34) break;
+        i += 5;
+        const s = i;
+        let n = 0;
+        let d = b[i]!;
+        while (d >= 48 && d <= 57) {
+          n = n * 10 + (d - 48);
+          d = b[++i]!;
+        }
+        if (d !== 34 || i === s || i - s > 9) break;
+        i++;
+        if (attr === 49) v1 = n;
+        else if (attr === 50) v2 = n;
+        else v3 = n;
+      }
+      if (attr === 52) while (b[i] === 32) i++;
+      if (attr === 52 && b[i] === 47 && b[i + 1] === 62 && i + 1 < end) p = i + 2;
+      else {
+        p = this.triangleAttributes(b, p, end, ntri - this.triangleBase);
+        if (p < 0) {
+          p = start;
+          stalled = true;
+          break;
+        }
+        v1 = this.tv1;
+        v2 = this.tv2;
+        v3 = this.tv3;
+      }
+      if (v1 >= nv || v2 >= nv || v3 >= nv) {
+        this.fail(
+          'PAR005',
+          `object ${this.current?.id}: triangle ${(ntri - this.triangleBase).toLocaleString('en-US')} refers to vertex ${Math.max(v1, v2, v3)}, out of range (${nv.toLocaleString('en-US')} vertices)`,
+        );
+      }
+      if (v1 === v2 || v2 === v3 || v1 === v3) degenerate++;
+      if (keep) {
+        indices[ti] = v1 + base;
+        indices[ti + 1] = v2 + base;
+        indices[ti + 2] = v3 + base;
+        ti += 3;
+      }
+      ntri++;
+      let c = b[p]!;
+      while (c === 32 || c === 10 || c === 13 || c === 9) c = b[++p]!;
+      if (c !== 60 || p >= end) break;
+    }
+    this.ti = ti;
+    this.triangleCount = ntri;
+    this.degenerate = degenerate;
+    this.stalled = stalled;
+    return p;
+  }
+
+  /** The indices read by triangleAttributes. */
+  tv1 = -1;
+  tv2 = -1;
+  tv3 = -1;
+
+  /**
+   * The attributes of a triangle in any spelling, from p (after "<triangle"), into tv1..tv3; returns
+   * the offset after the tag, or -1 when the tag is cut by the chunk's end.
+   */
+  triangleAttributes(b: Uint8Array, p: number, end: number, triangle: number): number {
+    let v1 = -1;
+    let v2 = -1;
+    let v3 = -1;
+    for (;;) {
+      let c = b[p]!;
+      while (c === 32 || c === 10 || c === 13 || c === 9) c = b[++p]!;
+      if (p >= end) return -1;
+      if (c === 47 || c === 62) break;
+      let k = -1;
+      let q: number;
+      let vs: number;
+      if (c === 118 && b[p + 2] === 61 && ((q = b[p + 3]!) === 34 || q === 39)) {
+        k = b[p + 1]!;
+        vs = p + 4;
+      } else {
+        const a = this.attributeValue(b, p, end);
+        if (a < 0) return -1;
+        if (this.attrNameLen === 2 && c === 118) k = b[p + 1]!;
+        vs = a;
+        q = b[a - 1]!;
+      }
+      let ve = vs;
+      let n = 0;
+      let d = b[ve]!;
+      while (d >= 48 && d <= 57) {
+        n = n * 10 + (d - 48);
+        d = b[++ve]!;
+      }
+      if (d !== q) {
+        while (ve < end && b[ve] !== q) ve++;
+        if (ve >= end) return -1;
+        if (k === 49 || k === 50 || k === 51) {
+          const text = latin1(b, vs, ve).trim();
+          if (!/^\d+$/.test(text))
+            this.fail('PAR004', `triangle ${triangle}: index "${text}" is not a non-negative integer`);
+          n = Number(text);
+        }
+      } else if (ve === vs && (k === 49 || k === 50 || k === 51)) {
+        this.fail('PAR004', `triangle ${triangle}: empty vertex index`);
+      }
+      if (k === 49) v1 = n;
+      else if (k === 50) v2 = n;
+      else if (k === 51) v3 = n;
+      p = ve + 1;
+    }
+    if (b[p] === 47) {
+      if (p + 1 >= end) return -1;
+      if (b[p + 1] !== 62) this.fail('PAR004', `triangle ${triangle}: malformed tag end`);
+      p += 2;
+    } else p++;
+    if (v1 < 0 || v2 < 0 || v3 < 0)
+      this.fail('PAR004', `triangle ${triangle} lacks a v1, v2 or v3 attribute`);
+    this.tv1 = v1;
+    this.tv2 = v2;
+    this.tv3 = v3;
+    return p;
   }
 
   /** First vertex/triangle of the current object in the part-wide buffers. */
@@ -554,18 +773,20 @@ export class ModelScanner {
           part: this.part,
           type: attrs.get('type') ?? 'model',
           name: attrs.get('name') ?? null,
-          positions: null,
+          mesh: null,
+          firstVertex: 0,
           vertexCount: 0,
           triangleCount: 0,
           components: [],
+          box: null,
         };
         break;
       }
       case 'mesh':
         if (!this.current) this.fail('PAR004', '<mesh> outside an <object>');
         this.inMesh = true;
-        this.vertexBase = this.w / 3;
-        this.triangleBase = this.ti / 3;
+        this.vertexBase = this.vertexCount;
+        this.triangleBase = this.triangleCount;
         break;
       case 'vertices':
         if (!this.inMesh) this.fail('PAR004', '<vertices> outside a <mesh>');
@@ -620,27 +841,35 @@ export class ModelScanner {
     const y = Number(attrs.get('y'));
     const z = Number(attrs.get('z'));
     if (attrs.get('x') === undefined || attrs.get('y') === undefined || attrs.get('z') === undefined)
-      this.fail('PAR004', `vertex ${this.w / 3} lacks an x, y or z attribute`);
+      this.fail('PAR004', `vertex ${this.vertexCount} lacks an x, y or z attribute`);
     if (!Number.isFinite(x + y + z))
-      this.fail('PAR005', `vertex ${this.w / 3} has a non-finite or invalid coordinate`);
-    if (this.w + 3 > this.positions.length)
-      this.positions = growFloat32(this.positions, this.w, 3, this.budget, 'vertex buffer');
-    this.positions[this.w++] = x;
-    this.positions[this.w++] = y;
-    this.positions[this.w++] = z;
+      this.fail('PAR005', `vertex ${this.vertexCount} has a non-finite or invalid coordinate`);
+    if (this.bw === this.block.length) {
+      this.block = this.nextBlock();
+      this.bw = 0;
+    }
+    this.block[this.bw++] = x;
+    this.block[this.bw++] = y;
+    this.block[this.bw++] = z;
+    this.vertexCount++;
   }
 
   slowTriangle(attrs: Map<string, string>): void {
     const v = ['v1', 'v2', 'v3'].map((k) => Number(attrs.get(k)));
-    const nv = this.w / 3 - this.vertexBase;
+    const nv = this.vertexCount - this.vertexBase;
     for (const x of v) {
-      if (!Number.isInteger(x) || x < 0) this.fail('PAR004', `triangle ${this.ti / 3}: bad vertex index`);
+      if (!Number.isInteger(x) || x < 0)
+        this.fail('PAR004', `triangle ${this.triangleCount - this.triangleBase}: bad vertex index`);
       if (x >= nv)
         this.fail('PAR005', `object ${this.current?.id}: triangle refers to vertex ${x}, out of range`);
     }
-    if (this.ti + 3 > this.indices.length)
-      this.indices = growUint32(this.indices, this.ti, 3, this.budget, 'index buffer');
-    for (const x of v) this.indices[this.ti++] = x + this.vertexBase;
+    if (v[0] === v[1] || v[1] === v[2] || v[0] === v[2]) this.degenerate++;
+    if (this.keepIndices) {
+      if (this.ti + 3 > this.indices.length)
+        this.indices = growUint32(this.indices, this.ti, 3, this.budget, 'index buffer');
+      for (const x of v) this.indices[this.ti++] = x + this.vertexBase;
+    }
+    this.triangleCount++;
   }
 
   endElement(name: string | null): void {
@@ -669,27 +898,16 @@ export class ModelScanner {
       case 'mesh': {
         this.inMesh = false;
         const o = this.current!;
-        // The object's slice of the part-wide buffers (indices are part-wide); see finish().
-        o.vertexCount = this.w / 3 - this.vertexBase;
-        o.triangleCount = this.ti / 3 - this.triangleBase;
-        o.positions = this.positions.subarray(this.vertexBase * 3, this.w);
+        o.mesh = this;
+        o.firstVertex = this.vertexBase;
+        o.vertexCount = this.vertexCount - this.vertexBase;
+        o.triangleCount = this.triangleCount - this.triangleBase;
         break;
       }
       case 'object':
         if (this.current) this.objects.push(this.current);
         this.current = null;
         break;
-    }
-  }
-
-  /** Fixes object slices after the buffers grew (subarrays would point at the old buffers). */
-  finish(): void {
-    let v = 0;
-    for (const o of this.objects) {
-      if (o.positions) {
-        o.positions = this.positions.subarray(v * 3, (v + o.vertexCount) * 3);
-        v += o.vertexCount;
-      }
     }
   }
 }
@@ -699,60 +917,28 @@ async function scanPart(
   entry: ZipEntry,
   limits: ParseLimits,
   budget: MemoryBudget,
+  opts: Parse3mfOptions,
 ): Promise<ModelScanner> {
-  const scanner = new ModelScanner(entry.name, budget, entry.uncompressedSize);
-  // Chunks are copied behind the unconsumed tail of the previous one, followed by zero padding: the
-  // scanner may look a few bytes past the end without reading out of bounds (which would make V8
-  // throw away its optimised code), and a zero byte matches nothing it looks for.
-  if (entry.uncompressedSize <= SMALL_PART) {
-    // A small part: inflated in one synchronous call (its declared size bounds the output).
-    const xml = inflateSmall(b, entry, limits.maxUncompressedBytes);
-    const padded = Buffer.alloc(xml.length + PAD);
-    xml.copy(padded);
-    const used = scanner.scan(padded, xml.length, true);
-    if (used < xml.length) {
-      const rest = padded.subarray(used, xml.length).toString('latin1').trim();
-      if (rest) scanner.fail('PAR004', `XML ends inside a tag (truncated): "${rest.slice(0, 30)}"`);
-    }
-    return finishPart(scanner);
-  }
-  let scratch = Buffer.alloc(0);
-  let have = 0;
-  for await (const chunk of inflateChunks(b, entry, limits.maxUncompressedBytes, CHUNK)) {
-    const need = have + chunk.length + PAD;
-    if (scratch.length < need) {
-      const next = Buffer.alloc(Math.max(need, 2 * CHUNK + PAD));
-      scratch.copy(next, 0, 0, have);
-      scratch = next;
-    }
-    scratch.set(chunk, have);
-    const end = have + chunk.length;
-    scratch.fill(0, end, end + PAD);
-    const used = scanner.scan(scratch, end, false);
-    scratch.copyWithin(0, used, end);
-    have = end - used;
-    if (have > 16 << 20) scanner.fail('PAR004', 'a single XML tag longer than 16 MB');
-  }
-  if (have > 0) {
-    if (scratch.length < have + PAD) {
-      const next = Buffer.alloc(have + PAD);
-      scratch.copy(next, 0, 0, have);
-      scratch = next;
-    }
-    scratch.fill(0, have, have + PAD);
-    const used = scanner.scan(scratch, have, true);
-    if (used < have) {
-      const rest = scratch.subarray(used, have).toString('latin1').trim();
-      if (rest) scanner.fail('PAR004', `XML ends inside a tag (truncated): "${rest.slice(0, 30)}"`);
-    }
-  }
+  const scanner = new ModelScanner(entry.name, budget, opts.keepMesh ?? false, entry.uncompressedSize);
+  const rest = await streamEntry(
+    b,
+    entry,
+    limits.maxUncompressedBytes,
+    (buf, end, final) => {
+      const used = scanner.scan(buf, end, final);
+      if (end - used > MAX_TAG) scanner.fail('PAR004', 'a single XML tag longer than 16 MB');
+      return used;
+    },
+    { chunkSize: opts.chunkSize ?? CHUNK, pad: PAD, forceStream: opts.forceStream },
+  );
+  const text = rest.toString('latin1').trim();
+  if (text) scanner.fail('PAR004', `XML ends inside a tag (truncated): "${text.slice(0, 30)}"`);
   return finishPart(scanner);
 }
 
 function finishPart(scanner: ModelScanner): ModelScanner {
   if (!scanner.sawModel) scanner.fail('PAR004', 'no <model> element');
   if (!scanner.closedModel) scanner.fail('PAR004', 'XML ends before </model> (truncated)');
-  scanner.finish();
   return scanner;
 }
 
@@ -779,6 +965,7 @@ export async function parse3mf(
   b: Uint8Array,
   budget: MemoryBudget,
   limits: ParseLimits,
+  opts: Parse3mfOptions = {},
 ): Promise<ParsedModel> {
   const entries = readZipDirectory(b);
   const warnings: string[] = [];
@@ -803,7 +990,7 @@ export async function parse3mf(
   const rootEntry = byName.get(rootPath) ?? byName.get(decodeURIComponent(rootPath));
   if (!rootEntry) throw new ModelError('PAR004', `the root model part ${rootPath} is not in the package`);
   const parts = new Map<string, ModelScanner>();
-  const root = await scanPart(b, rootEntry, limits, budget);
+  const root = await scanPart(b, rootEntry, limits, budget, opts);
   parts.set(rootPath, root);
   // Production extension: components and items may live in other model parts.
   const referenced = new Set<string>();
@@ -814,7 +1001,7 @@ export async function parse3mf(
     if (parts.has(path)) continue;
     const entry = byName.get(path);
     if (!entry) throw new ModelError('PAR004', `model part ${path} is referenced but not in the package`);
-    parts.set(path, await scanPart(b, entry, limits, budget));
+    parts.set(path, await scanPart(b, entry, limits, budget, opts));
   }
   const objects = new Map<string, ModelObject>();
   for (const [path, part] of parts) for (const o of part.objects) objects.set(`${path}#${o.id}`, o);
@@ -893,15 +1080,12 @@ export async function parse3mf(
       warnings.push(
         `the built scene instantiates ${builtVertices.toLocaleString('en-US')} vertices: its box is made of transformed object boxes`,
       );
-    const corners = new Map<ModelObject, Float32Array>();
     const place = (o: ModelObject, t: Transform) => {
-      if (o.positions && o.vertexCount > 0) {
-        if (exact) addTransformed(box, o.positions, t);
-        else {
-          let c = corners.get(o);
-          if (!c) corners.set(o, (c = boxCorners(o.positions)));
-          addTransformed(box, c, t);
-        }
+      if (o.mesh && o.vertexCount > 0) {
+        // A transform without rotation or shear moves each axis on its own, monotonically: the
+        // transformed box of the object is exactly the box of its transformed vertices.
+        if (exact && !axisAligned(t)) addTransformedVertices(box, o, t);
+        else addTransformedBox(box, objectBox(o), t);
       }
       for (const c of o.components)
         place(lookup(c.objectId, c.path, o.part), composeTransforms(c.transform, t));
@@ -923,9 +1107,9 @@ export async function parse3mf(
   for (const o of objects.values()) {
     meshTriangles += o.triangleCount;
     meshVertices += o.vertexCount;
-    if (o.positions) {
+    if (o.mesh) {
       meshObjects++;
-      if (o.vertexCount) addTransformed(resourceBox, o.positions, IDENTITY);
+      if (o.vertexCount) addTransformedBox(resourceBox, objectBox(o), IDENTITY);
     }
     if (o.components.length) componentObjects++;
   }
@@ -966,15 +1150,65 @@ export async function parse3mf(
         ...(o.components.length ? { expandedTriangles: expanded.get(o)?.triangles ?? 0 } : {}),
       })),
     },
-    mesh: { positions: root.positions.subarray(0, root.w), indices: root.indices.subarray(0, root.ti) },
+    ...(opts.keepMesh
+      ? { mesh: { positions: root.joinedPositions(), indices: root.indices.subarray(0, root.ti) } }
+      : {}),
   };
 }
 
-function addTransformed(
-  box: { minX: number; minY: number; minZ: number; maxX: number; maxY: number; maxZ: number },
-  P: Float32Array,
-  t: Transform,
-): void {
+type Box = { minX: number; minY: number; minZ: number; maxX: number; maxY: number; maxZ: number };
+
+/** True when the transform neither rotates nor shears (its 3x3 part is diagonal). */
+function axisAligned(t: Transform): boolean {
+  return t[1] === 0 && t[2] === 0 && t[3] === 0 && t[5] === 0 && t[6] === 0 && t[7] === 0;
+}
+
+/** The box of an object's own vertices (min x, y, z, max x, y, z), computed once. */
+function objectBox(o: ModelObject): Float64Array {
+  if (o.box) return o.box;
+  let minX = Infinity;
+  let minY = Infinity;
+  let minZ = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  let maxZ = -Infinity;
+  o.mesh!.forEachRange(o.firstVertex, o.vertexCount, (P, from, to) => {
+    for (let k = from; k < to; k += 3) {
+      const x = P[k]!;
+      const y = P[k + 1]!;
+      const z = P[k + 2]!;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+      if (z < minZ) minZ = z;
+      if (z > maxZ) maxZ = z;
+    }
+  });
+  o.box = Float64Array.of(minX, minY, minZ, maxX, maxY, maxZ);
+  return o.box;
+}
+
+/** Adds the 8 transformed corners of a box (exact for axis-aligned transforms, a bound otherwise). */
+function addTransformedBox(box: Box, ob: Float64Array, t: Transform): void {
+  for (let corner = 0; corner < 8; corner++) {
+    const x = ob[corner & 1 ? 3 : 0]!;
+    const y = ob[corner & 2 ? 4 : 1]!;
+    const z = ob[corner & 4 ? 5 : 2]!;
+    const X = x * t[0]! + y * t[3]! + z * t[6]! + t[9]!;
+    const Y = x * t[1]! + y * t[4]! + z * t[7]! + t[10]!;
+    const Z = x * t[2]! + y * t[5]! + z * t[8]! + t[11]!;
+    if (X < box.minX) box.minX = X;
+    if (X > box.maxX) box.maxX = X;
+    if (Y < box.minY) box.minY = Y;
+    if (Y > box.maxY) box.maxY = Y;
+    if (Z < box.minZ) box.minZ = Z;
+    if (Z > box.maxZ) box.maxZ = Z;
+  }
+}
+
+/** Adds every vertex of an object, transformed (rotations: the exact box). */
+function addTransformedVertices(box: Box, o: ModelObject, t: Transform): void {
   const a = t[0]!;
   const b = t[1]!;
   const c = t[2]!;
@@ -988,40 +1222,21 @@ function addTransformed(
   const ty = t[10]!;
   const tz = t[11]!;
   let { minX, minY, minZ, maxX, maxY, maxZ } = box;
-  for (let k = 0; k < P.length; k += 3) {
-    const x = P[k]!;
-    const y = P[k + 1]!;
-    const z = P[k + 2]!;
-    const X = x * a + y * d + z * g + tx;
-    const Y = x * b + y * e + z * h + ty;
-    const Z = x * c + y * f + z * i + tz;
-    if (X < minX) minX = X;
-    if (X > maxX) maxX = X;
-    if (Y < minY) minY = Y;
-    if (Y > maxY) maxY = Y;
-    if (Z < minZ) minZ = Z;
-    if (Z > maxZ) maxZ = Z;
-  }
+  o.mesh!.forEachRange(o.firstVertex, o.vertexCount, (P, from, to) => {
+    for (let k = from; k < to; k += 3) {
+      const x = P[k]!;
+      const y = P[k + 1]!;
+      const z = P[k + 2]!;
+      const X = x * a + y * d + z * g + tx;
+      const Y = x * b + y * e + z * h + ty;
+      const Z = x * c + y * f + z * i + tz;
+      if (X < minX) minX = X;
+      if (X > maxX) maxX = X;
+      if (Y < minY) minY = Y;
+      if (Y > maxY) maxY = Y;
+      if (Z < minZ) minZ = Z;
+      if (Z > maxZ) maxZ = Z;
+    }
+  });
   Object.assign(box, { minX, minY, minZ, maxX, maxY, maxZ });
-}
-
-/** The 8 corners of the box of some positions, as positions. */
-function boxCorners(P: Float32Array): Float32Array {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let z0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  let z1 = -Infinity;
-  for (let k = 0; k < P.length; k += 3) {
-    x0 = Math.min(x0, P[k]!);
-    x1 = Math.max(x1, P[k]!);
-    y0 = Math.min(y0, P[k + 1]!);
-    y1 = Math.max(y1, P[k + 1]!);
-    z0 = Math.min(z0, P[k + 2]!);
-    z1 = Math.max(z1, P[k + 2]!);
-  }
-  const out: number[] = [];
-  for (const x of [x0, x1]) for (const y of [y0, y1]) for (const z of [z0, z1]) out.push(x, y, z);
-  return Float32Array.from(out);
 }

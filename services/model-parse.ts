@@ -45,14 +45,23 @@ export interface ModelReport {
   error: { code: ModelErrorCode; meaning: string; message: string } | null;
 }
 
+export interface ParseOptions {
+  /**
+   * Keep the whole mesh in the result. The indexed formats build it anyway; 3MF, whose triangles are
+   * otherwise checked and counted as the XML streams by, then keeps its triangle list too.
+   */
+  keepMesh?: boolean;
+}
+
 export async function parseModelBuffer(
   b: Uint8Array,
   fileName: string,
   limits: ParseLimits = DEFAULT_LIMITS,
+  opts: ParseOptions = {},
 ): Promise<ParsedModel & { detection: string }> {
   const detection = detectFormat(b, fileName);
   const budget = new MemoryBudget(limits.memoryBudgetBytes);
-  const parsed = await parseAs(detection.format, b, budget, limits);
+  const parsed = await parseAs(detection.format, b, budget, limits, opts);
   parsed.warnings.unshift(...detection.warnings);
   return { ...parsed, detection: detection.reason };
 }
@@ -62,6 +71,7 @@ function parseAs(
   b: Uint8Array,
   budget: MemoryBudget,
   limits: ParseLimits,
+  opts: ParseOptions,
 ): ParsedModel | Promise<ParsedModel> {
   switch (format) {
     case 'stl-binary':
@@ -75,7 +85,7 @@ function parseAs(
     case 'ply-binary-be':
       return parsePly(b, budget);
     case '3mf':
-      return parse3mf(b, budget, limits);
+      return parse3mf(b, budget, limits, { keepMesh: opts.keepMesh });
     case 'step':
       return parseStep(b);
   }
@@ -196,7 +206,7 @@ export async function loadModelFile(
     }
     const t1 = performance.now();
     report.readMs = t1 - t0;
-    const parsed = await parseModelBuffer(b, path.basename(file), limits);
+    const parsed = await parseModelBuffer(b, path.basename(file), limits, { keepMesh: opts.keepMesh });
     const t2 = performance.now();
     report.parseMs = t2 - t1;
     report.format = parsed.format;

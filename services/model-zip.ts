@@ -1,9 +1,9 @@
 // The zip container of 3MF, read from a buffer: the central directory (zip64 included), each
 // entry's data, and a streaming raw inflate with Node's zlib (native, several times faster than
-// JavaScript unzippers) that enforces the size caps: an entry declaring more than the cap is refused
-// before anything is inflated, and inflation stops as soon as the output passes what the entry
-// declared (a zip bomb lies about its size) or the cap.
-import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
+// JavaScript unzippers) into one reused buffer, that enforces the size caps: an entry declaring more
+// than the cap is refused before anything is inflated, and inflation stops as soon as the output
+// passes what the entry declared (a zip bomb lies about its size) or the cap.
+import { crc32, createInflateRaw, inflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { ModelError, mb } from './model-types.js';
 
 export interface ZipEntry {
@@ -167,47 +167,189 @@ export function inflateSmall(b: Uint8Array, entry: ZipEntry, capBytes: number): 
 }
 
 /**
- * Streams an entry's uncompressed bytes in chunks. zlib inflates on the thread pool while the caller
- * parses the previous chunk. Checks the declared size, the cap and the CRC.
+ * Receives an entry's bytes as they are inflated: `buf[0..end)` holds what the previous call left
+ * unconsumed followed by the new bytes, and at least `pad` zero bytes follow `end` (a scanner may look
+ * a few bytes ahead without a bounds check). Returns how many bytes from the start it consumed; the
+ * rest is handed over again, in front of the next bytes. `final` marks the last call (everything
+ * inflated, size and CRC checked).
  */
-export async function* inflateChunks(
+export type EntrySink = (buf: Buffer, end: number, final: boolean) => number;
+
+export interface StreamEntryOptions {
+  /** Bytes inflated per step (default 256 KiB). */
+  chunkSize?: number;
+  /** Zero bytes after the data handed to the sink (default 64). */
+  pad?: number;
+  /** Inflate with Node's zlib stream even where the synchronous path is available (tests). */
+  forceStream?: boolean;
+}
+
+interface SyncInflater {
+  /** Inflates input[inOff, inOff+inLen) into out[outOff, outOff+outLen); returns [availOut, availIn] after. */
+  write(
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Buffer,
+    outOff: number,
+    outLen: number,
+  ): Uint32Array;
+  close(): void;
+}
+
+/**
+ * Raw inflate into a buffer of ours, on this thread: the native handle inside Node's zlib stream,
+ * driven the way zlib.inflateRawSync drives it (`_handle.writeSync` and `_writeState` have been
+ * there since Node 10). Every chunk is inflated into the same buffer, so a long entry makes no
+ * garbage at all: the stream API hands out a fresh buffer per chunk, which V8 frees only when
+ * external memory pressure forces a collection (~64 MB later). Null when the internals are not
+ * there (another runtime): the caller falls back to the stream.
+ */
+function syncInflater(): SyncInflater | null {
+  const z = createInflateRaw();
+  const internals = z as unknown as {
+    _handle?: { writeSync?: (...args: unknown[]) => void };
+    _writeState?: unknown;
+  };
+  const handle = internals._handle;
+  const state = internals._writeState;
+  if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
+    z.close();
+    return null;
+  }
+  // Errors are reported synchronously through the stream (z.errored); the event itself comes later.
+  z.on('error', () => {});
+  return {
+    write(input, inOff, inLen, out, outOff, outLen) {
+      handle.writeSync!(zlibConstants.Z_FINISH, input, inOff, inLen, out, outOff, outLen);
+      if (z.errored) throw z.errored;
+      return state;
+    },
+    close: () => z.close(),
+  };
+}
+
+/**
+ * Streams an entry's uncompressed bytes through `sink` without ever holding them whole: one working
+ * buffer (the sink's unconsumed tail plus one chunk) is reused from start to end. Enforces the cap
+ * and the declared size while inflating (a zip bomb lies about its size), and checks the CRC and the
+ * size before the final call. Returns the bytes the sink left unconsumed at the end.
+ */
+export async function streamEntry(
   b: Uint8Array,
   entry: ZipEntry,
   capBytes: number,
-  chunkSize = 1 << 20,
-): AsyncGenerator<Uint8Array> {
+  sink: EntrySink,
+  opts: StreamEntryOptions = {},
+): Promise<Buffer> {
   checkEntry(entry, capBytes);
   const data = entryBytes(b, entry);
-  if (entry.method === 0) {
-    for (let p = 0; p < data.length; p += chunkSize)
-      yield data.subarray(p, Math.min(data.length, p + chunkSize));
-    if (crc32(data) !== entry.crc32)
-      throw new ModelError('PAR004', `${entry.name}: CRC mismatch (corrupt data)`);
-    return;
-  }
-  const inflater = createInflateRaw({ chunkSize });
+  // A small entry fits one step (the extra byte lets zlib report its end in the same call).
+  const chunk = Math.max(64, Math.min(opts.chunkSize ?? 256 * 1024, entry.uncompressedSize + 1));
+  const pad = opts.pad ?? 64;
+  let buf = Buffer.allocUnsafe(chunk + pad);
+  let have = 0;
   let total = 0;
   let crc = 0;
-  inflater.end(data);
-  try {
-    for await (const chunk of inflater as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      if (total > entry.uncompressedSize) throw overDeclared(entry);
-      if (total > capBytes)
-        throw new ModelError('PAR003', `${entry.name} inflates past the cap of ${mb(capBytes)}`);
-      crc = crc32(chunk, crc);
-      yield chunk;
+  /** Room for at least one chunk after the carried tail. */
+  const room = (): number => {
+    if (buf.length - pad - have < chunk) {
+      const next = Buffer.allocUnsafe(have + chunk + pad);
+      buf.copy(next, 0, 0, have);
+      buf = next;
     }
-  } catch (err) {
-    if (err instanceof ModelError) throw err;
-    throw new ModelError('PAR004', `${entry.name}: corrupt deflate data (${(err as Error).message})`);
-  } finally {
-    inflater.destroy();
+    return buf.length - pad - have;
+  };
+  /** `n` new bytes are at buf[have, have + n). */
+  const deliver = (n: number, final: boolean): void => {
+    total += n;
+    if (total > entry.uncompressedSize) throw overDeclared(entry);
+    if (total > capBytes)
+      throw new ModelError('PAR003', `${entry.name} inflates past the cap of ${mb(capBytes)}`);
+    if (n > 0) crc = crc32(buf.subarray(have, have + n), crc);
+    if (final) {
+      if (total !== entry.uncompressedSize)
+        throw new ModelError(
+          'PAR004',
+          `${entry.name}: inflated to ${total} bytes, declared ${entry.uncompressedSize} (truncated)`,
+        );
+      if (crc >>> 0 !== entry.crc32)
+        throw new ModelError('PAR004', `${entry.name}: CRC mismatch (corrupt data)`);
+    }
+    const end = have + n;
+    buf.fill(0, end, end + pad);
+    const used = sink(buf, end, final);
+    if (used < end && used > 0) buf.copyWithin(0, used, end);
+    have = end - used;
+  };
+  const corrupt = (err: unknown): ModelError =>
+    err instanceof ModelError
+      ? err
+      : new ModelError('PAR004', `${entry.name}: corrupt deflate data (${(err as Error).message})`);
+
+  if (entry.method === 0) {
+    for (let p = 0; ; ) {
+      const n = Math.min(room(), data.length - p);
+      buf.set(data.subarray(p, p + n), have);
+      p += n;
+      deliver(n, p >= data.length);
+      if (p >= data.length) break;
+    }
+    return buf.subarray(0, have);
   }
-  if (total !== entry.uncompressedSize)
-    throw new ModelError(
-      'PAR004',
-      `${entry.name}: inflated to ${total} bytes, declared ${entry.uncompressedSize} (truncated)`,
-    );
-  if (crc >>> 0 !== entry.crc32) throw new ModelError('PAR004', `${entry.name}: CRC mismatch (corrupt data)`);
+
+  const inflater = opts.forceStream ? null : syncInflater();
+  if (inflater) {
+    let inOff = 0;
+    let inLen = data.length;
+    try {
+      for (;;) {
+        const space = room();
+        let availOut: number;
+        try {
+          const state = inflater.write(data, inOff, inLen, buf, have, space);
+          availOut = state[0]!;
+          const availIn = state[1]!;
+          inOff += inLen - availIn;
+          inLen = availIn;
+        } catch (err) {
+          throw corrupt(err);
+        }
+        // zlib stopped with room to spare: the deflate stream has ended (a truncated one is an error).
+        const done = availOut !== 0;
+        deliver(space - availOut, done);
+        if (done) break;
+      }
+    } finally {
+      inflater.close();
+    }
+    return buf.subarray(0, have);
+  }
+
+  // Fallback: Node's zlib stream (inflates on the thread pool; a fresh buffer per chunk).
+  const stream = createInflateRaw({ chunkSize: chunk });
+  stream.end(data);
+  const pieces = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await pieces.next();
+      } catch (err) {
+        throw corrupt(err);
+      }
+      if (next.done) break;
+      const piece = next.value;
+      for (let p = 0; p < piece.length; ) {
+        const n = Math.min(room(), piece.length - p);
+        buf.set(piece.subarray(p, p + n), have);
+        p += n;
+        deliver(n, false);
+      }
+    }
+  } finally {
+    stream.destroy();
+  }
+  deliver(0, true);
+  return buf.subarray(0, have);
 }
