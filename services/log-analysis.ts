@@ -13,8 +13,11 @@ import { createGunzip, gunzipSync, constants as zlibConstants } from 'node:zlib'
 import type { AlertInput, AlertSink, Severity } from './alert-sink.js';
 import type { Config } from './config.js';
 import {
+  byteKeyHash,
   type Cluster,
   type ClusterView,
+  hash53,
+  keyScan,
   type MinerSnapshot,
   TemplateMiner,
   templateOf,
@@ -139,11 +142,18 @@ export interface AnalysisReport {
 const CHUNK = 4 * 1024 * 1024;
 const LEVEL_INDEX: Record<Level, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3, CRITICAL: 4 };
 
+/** The record being read (its continuation lines may still come); one object, reused. */
 interface Pending {
+  active: boolean;
   level: Level | null;
-  time: number | null;
-  message: string;
-  first: () => string;
+  time: number;
+  cluster: Cluster | null;
+  /** The message, when decoded (always on the string path; on the byte path when it is needed). */
+  message: string | null;
+  code: string | null;
+  /** The message mentions `Error` or `Exception` (exceptionTypeOf() then reads it). */
+  mentions: boolean;
+  sample: string | null;
   exceptionLine: string | null;
   file: string;
   line: number;
@@ -165,36 +175,55 @@ function hashBytes(b: Buffer, s: number, e: number): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0) || 1;
 }
 
-/** 53-bit hash of a string (for the cross-file duplicate check); never 0. */
-function hash53(s: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0) || 1;
-}
-
 /** Runs the analysis over the inputs and returns the report (alerts included, not yet raised). */
 export async function analyzeLogs(opts: AnalysisOptions): Promise<AnalysisReport> {
   const started = Date.now();
-  const ranges = splitPlan(opts);
-  if (ranges) {
-    const { runInWorker } = await import('./worker-entry.js');
-    const parts = await Promise.all(
-      ranges.map((range) =>
-        runInWorker<SerializedScan>('log-analyze-range', { opts: workerOptions(opts), range }),
-      ),
-    );
-    const state = mergeScans(parts.map((p) => deserializeScan(p, opts)));
-    state.files = [{ ...state.files[0]!, path: opts.inputs[0]!.path, name: opts.inputs[0]!.name }];
-    return buildReport(state, opts, started);
-  }
+  const plan = splitPlan(opts);
+  if (plan) return buildReport(await scanChunks(opts, plan), opts, started);
   return buildReport(await scanInputs(opts), opts, started);
+}
+
+/**
+ * One large plain file in chunks (cut at record starts) over this thread and `threads - 1` worker
+ * threads: each thread takes the next chunk from a shared counter until none is left, so a thread
+ * that starts late or runs on a busy core simply takes fewer. Each chunk is scanned on its own and
+ * the results are merged in file order, so the report does not depend on who read what.
+ */
+async function scanChunks(opts: AnalysisOptions, plan: SplitPlan): Promise<ScanState> {
+  const { chunks, threads } = plan;
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const results: Array<ScanState | undefined> = new Array(chunks.length);
+  const { runInWorker } = await import('./worker-entry.js');
+  const input: ChunkTask = { opts: workerOptions(opts), chunks, next };
+  const workers = Array.from({ length: threads - 1 }, () =>
+    runInWorker<Array<[number, SerializedScan]>>('log-analyze-range', input).then(
+      (parts) => {
+        for (const [i, part] of parts) results[i] = deserializeScan(part, opts);
+      },
+      () => {}, // its chunks are read again below
+    ),
+  );
+  const local = { ...opts, onProgress: undefined };
+  let done = 0;
+  for (let i = Atomics.add(next, 0, 1); i < chunks.length; i = Atomics.add(next, 0, 1)) {
+    results[i] = await scanInputs(local, chunks[i]);
+    done += chunks[i]!.end - chunks[i]!.start;
+    opts.onProgress?.(done, plan.size);
+  }
+  await Promise.all(workers);
+  // Chunks a failed worker had taken.
+  for (let i = 0; i < chunks.length; i++) results[i] ??= await scanInputs(local, chunks[i]);
+  opts.onProgress?.(plan.size, plan.size);
+  const state = mergeScans(results as ScanState[]);
+  state.files = [{ ...state.files[0]!, path: opts.inputs[0]!.path, name: opts.inputs[0]!.name }];
+  return state;
+}
+
+interface ChunkTask {
+  opts: AnalysisOptions;
+  chunks: Array<{ start: number; end: number }>;
+  /** Shared: the index of the next chunk to take (Atomics.add). */
+  next: Int32Array;
 }
 
 export interface ScanState {
@@ -253,15 +282,34 @@ export async function scanInputs(
   let bytesDone = 0;
 
   const plainTypes = new WeakMap<Cluster, string>();
+  const pending: Pending = {
+    active: false,
+    level: null,
+    time: 0,
+    cluster: null,
+    message: null,
+    code: null,
+    mentions: false,
+    sample: null,
+    exceptionLine: null,
+    file: '',
+    line: 0,
+    record: 0,
+    dedupeKey: 0,
+  };
   const finish = (p: Pending) => {
+    p.active = false;
+    const c = p.cluster!;
+    const message = p.message ?? '';
     const exception = p.exceptionLine
-      ? exceptionTypeOf(p.message, [p.exceptionLine])
-      : exceptionTypeOf(p.message, []);
-    const code = errorCodeOf(p.message);
-    const c = miner.add(
-      { level: p.level, message: p.message, time: p.time, file: p.file, code, exception, sample: p.first },
-      now,
-    );
+      ? exceptionTypeOf(p.mentions ? message : '', [p.exceptionLine])
+      : p.mentions
+        ? exceptionTypeOf(message, [])
+        : null;
+    miner.count(c, p.time, p.file, p.code, exception, p.sample);
+    p.sample = null;
+    p.exceptionLine = null;
+    p.message = null;
     if (dedupe && p.dedupeKey) dedupe.set(p.dedupeKey, c.id);
     if (opts.onAssignment)
       opts.onAssignment({ record: p.record, file: p.file, line: p.line, level: p.level, cluster: c.id });
@@ -269,12 +317,12 @@ export async function scanInputs(
     if (rank >= 3) {
       // Without an exception or a code the type comes from the template's words: once per cluster.
       let type: string;
-      if (exception === null && code === null) {
-        type = plainTypes.get(c) ?? errorTypeOf(null, null, p.message);
+      if (exception === null && p.code === null) {
+        type = plainTypes.get(c) ?? errorTypeOf(null, null, message);
         plainTypes.set(c, type);
-      } else type = errorTypeOf(exception, code, p.message);
+      } else type = errorTypeOf(exception, p.code, message);
       const key = `${c.id}|${type}`;
-      const t = p.time ?? now;
+      const t = p.time;
       const f = frequent.get(key);
       if (f) {
         f.count++;
@@ -318,15 +366,21 @@ export async function scanInputs(
     let parser: LineParser | null =
       opts.parser === 'raw' ? rawParser : opts.parser && opts.parser !== 'auto' ? opts.parser : null;
     let fast = opts.parser === undefined || opts.parser === 'auto';
-    let pending: Pending | null = null;
     let skipRecord = false; // current record is outside the window or a duplicate: its continuation goes too
     let lineNo = 0;
     let carry: Buffer | null = null;
+    const fileName = input.base ?? input.name;
     const hourBytes = new Uint8Array(9);
     let hourStart = 0;
+    // The bucket of hourStart's hour, while the zone's offset is whole hours (so every line of the
+    // local hour is in the same epoch hour): INFO/DEBUG lines are then counted without their minutes.
+    let hourBucket: Float64Array | null = null;
+    let hourAligned = true;
     // Exact times are needed for the window and for every clustered record; INFO/DEBUG lines only
     // need their hour otherwise.
     const exactTimes = since !== null || until !== null || clusterAll;
+    // INFO/DEBUG lines are only counted (no window, no duplicates, not clustered).
+    const countOnly = !exactTimes && !dedupe;
     if (!parser) {
       parser = detectParserOf(peekLines(input));
       fast = parser === timestampParser;
@@ -336,15 +390,20 @@ export async function scanInputs(
     // A record without a time of its own (raw format, garbage) is placed at the time of the one before.
     let lastTime = fileMtime;
     let lastBucket: Float64Array | null = null;
+    const bucketOf = (h: number): Float64Array => {
+      if (h === lastHour && lastBucket) return lastBucket;
+      let b = hours.get(h);
+      if (!b) hours.set(h, (b = new Float64Array(4)));
+      lastHour = h;
+      lastBucket = b;
+      return b;
+    };
     /**
-     * Counts a record head. Returns true when the record is to be clustered: the caller then calls
-     * cluster() with its text. Records outside the window or seen in another file are skipped.
+     * Counts a record head. Returns true when the record is to be clustered: the caller then sets
+     * up `pending` with open(). Records outside the window or seen in another file are skipped.
      */
     const head = (level: Level | null, time: number | null, dupKey: number): boolean => {
-      if (pending) {
-        finish(pending);
-        pending = null;
-      }
+      if (pending.active) finish(pending);
       if (time !== null && ((since !== null && time < since) || (until !== null && time >= until))) {
         totals.outsideWindow++;
         skipRecord = true;
@@ -357,7 +416,7 @@ export async function scanInputs(
           totals.duplicates++;
           skipRecord = true;
           const c = miner.get(seen);
-          if (c) miner.noteFile(c, input.base ?? input.name);
+          if (c) miner.noteFile(c, fileName);
           return false;
         }
         dedupe.set(dupKey, 0);
@@ -367,14 +426,7 @@ export async function scanInputs(
       summary.records++;
       levelCounts[level ? LEVEL_INDEX[level] : 5]!++;
       if (time !== null) {
-        const h = Math.floor(time / 3_600_000);
-        let b: Float64Array | undefined = lastBucket ?? undefined;
-        if (h !== lastHour || !b) {
-          b = hours.get(h);
-          if (!b) hours.set(h, (b = new Float64Array(4)));
-          lastHour = h;
-          lastBucket = b;
-        }
+        const b = bucketOf(Math.floor(time / 3_600_000));
         b[0]!++;
         if (rank === 2) b[1]!++;
         else if (rank >= 3) {
@@ -391,44 +443,60 @@ export async function scanInputs(
       if (!clustered) st.recordNo++;
       return clustered;
     };
-    const cluster = (
+    /** The record just counted by head() is clustered: it becomes `pending`. */
+    const open = (level: Level | null, time: number | null, key: number) => {
+      if (time !== null) lastTime = time;
+      const p = pending;
+      p.active = true;
+      p.level = level;
+      p.time = time ?? lastTime;
+      p.exceptionLine = null;
+      p.file = fileName;
+      p.line = lineNo;
+      p.record = st.recordNo++;
+      p.dedupeKey = key;
+    };
+    /** A decoded message: its cluster, code and sample. */
+    const openString = (
       level: Level | null,
       time: number | null,
       message: string,
-      sample: () => string,
+      line: string,
       key: number,
     ) => {
-      if (time !== null) lastTime = time;
-      pending = {
-        level,
-        time: time ?? lastTime,
-        message,
-        first: sample,
-        exceptionLine: null,
-        file: input.base ?? input.name,
-        line: lineNo,
-        record: st.recordNo++,
-        dedupeKey: key,
-      };
+      open(level, time, key);
+      const p = pending;
+      const c = miner.assign(level, message);
+      p.cluster = c;
+      p.message = message;
+      p.code = errorCodeOf(message);
+      p.mentions = true;
+      p.sample = miner.wantsSample(c) ? line : null;
     };
 
     const handleString = (text: string) => {
       lineNo++;
       if (looksBinary(text)) {
         totals.binaryLines++;
-        if (head(null, null, 0)) cluster(null, null, text, () => text, 0);
+        if (head(null, null, 0)) openString(null, null, text, text, 0);
         return;
       }
       const h = (parser as LineParser).parse(text);
       if (!h) {
         totals.continuationLines++;
-        if (pending && !skipRecord && text.length && text.charCodeAt(0) !== 32 && text.charCodeAt(0) !== 9)
-          (pending as Pending).exceptionLine = text;
+        if (
+          pending.active &&
+          !skipRecord &&
+          text.length &&
+          text.charCodeAt(0) !== 32 &&
+          text.charCodeAt(0) !== 9
+        )
+          pending.exceptionLine = text;
         return;
       }
       const rank = h.level ? LEVEL_RANK[h.level] : -1;
       const key = dedupe && rank >= 2 ? hash53(text) : 0;
-      if (head(h.level, h.time, key)) cluster(h.level, h.time, h.message, () => text, key);
+      if (head(h.level, h.time, key)) openString(h.level, h.time, h.message, text, key);
     };
 
     // The byte-level path for `YYYY-MM-DD HH:MM:SS,mmm - name - LEVEL - message` lines.
@@ -478,9 +546,22 @@ export async function scanInputs(
               hourBytes[8] = b[s + 3]!;
               const d2 = (i: number) => (b[i]! - 48) * 10 + (b[i + 1]! - 48);
               hourStart = localEpoch(d2(s) * 100 + d2(s + 2), d2(s + 5), d2(s + 8), d2(s + 11), 0, 0, 0);
+              hourAligned = hourStart % 3_600_000 === 0;
+              // (Made only when every record of the hour is counted: no window.)
+              hourBucket = countOnly && hourAligned ? bucketOf(hourStart / 3_600_000) : null;
+            }
+            if (rank < 2 && countOnly && hourBucket !== null) {
+              // INFO/DEBUG, counted per hour.
+              if (pending.active) finish(pending);
+              skipRecord = false;
+              summary.records++;
+              levelCounts[rank]!++;
+              hourBucket[0]!++;
+              st.recordNo++;
+              return;
             }
             let time = hourStart;
-            if (rank >= 2 || exactTimes) {
+            if (rank >= 2 || exactTimes || !hourAligned) {
               time +=
                 ((b[s + 14]! - 48) * 10 + (b[s + 15]! - 48)) * 60_000 +
                 ((b[s + 17]! - 48) * 10 + (b[s + 18]! - 48)) * 1000 +
@@ -490,9 +571,29 @@ export async function scanInputs(
             }
             const key = dedupe && rank >= 2 ? hashBytes(b, s, e) : 0;
             if (head(l, time, key)) {
-              const msgStart = q + l.length + 3;
-              const line = b.toString('utf8', Math.min(msgStart, e), e);
-              cluster(l, time, line, () => b.toString('utf8', s, e), key);
+              open(l, time, key);
+              const p = pending;
+              const ms = Math.min(q + l.length + 3, e);
+              // The message's masked key hashed on its bytes: a known key needs no decoding.
+              const hash = e - ms <= miner.messageLimit ? byteKeyHash(b, ms, e) : 0;
+              let c = hash > 0 ? miner.lookupHash(l, hash) : undefined;
+              let message: string | null = null;
+              if (c === undefined) {
+                message = b.toString(hash > 0 ? 'latin1' : 'utf8', ms, e);
+                c = miner.assign(l, message, hash === -1);
+                if (hash > 0) miner.rememberHash(l, hash, c);
+              }
+              p.cluster = c;
+              if (hash <= 0) {
+                p.code = errorCodeOf(message!);
+                p.mentions = true;
+              } else {
+                p.code = keyScan.code;
+                p.mentions = keyScan.mentions;
+                if (p.mentions || rank >= 3) message ??= b.toString('latin1', ms, e);
+              }
+              p.message = message;
+              p.sample = miner.wantsSample(c) ? b.toString('utf8', s, e) : null;
             }
             return;
           }
@@ -502,8 +603,8 @@ export async function scanInputs(
         // Cannot be a head in the timestamp formats: a continuation line (traceback).
         lineNo++;
         totals.continuationLines++;
-        if (pending && !skipRecord && c0 !== 32 && c0 !== 9)
-          (pending as Pending).exceptionLine = b.toString('utf8', s, e);
+        if (pending.active && !skipRecord && c0 !== 32 && c0 !== 9)
+          pending.exceptionLine = b.toString('utf8', s, e);
         return;
       }
       handleString(b.toString('utf8', s, e));
@@ -512,6 +613,7 @@ export async function scanInputs(
     const consume = (b: Buffer) => {
       let s = 0;
       const n = b.length;
+      let lines = 0;
       let nl = b.indexOf(10, 0);
       if (carry) {
         // Only the line that spans two chunks is copied.
@@ -522,18 +624,75 @@ export async function scanInputs(
         const whole = appendBounded(carry, b, 0, nl, maxLine);
         carry = null;
         handleBytes(whole, 0, whole.length);
-        totals.lines++;
-        summary.lines++;
+        lines++;
         s = nl + 1;
         nl = b.indexOf(10, s);
       }
+      const counted = countOnly && fast;
       while (nl >= 0) {
+        lines++;
+        // The common line, inline: `YYYY-MM-DD HH:MM:SS,mmm - name - INFO|DEBUG - ...` of an hour
+        // already seen, only counted.
+        if (
+          counted &&
+          nl - s >= 32 &&
+          b[s + 25] === 32 &&
+          b[s + 24] === 45 &&
+          b[s + 23] === 32 &&
+          b[s + 19] === 44 &&
+          b[s + 16] === 58 &&
+          b[s + 13] === 58 &&
+          b[s + 12] === hourBytes[7] &&
+          b[s + 11] === hourBytes[6] &&
+          b[s + 10] === 32 &&
+          b[s + 9] === hourBytes[4] &&
+          b[s + 8] === hourBytes[3] &&
+          b[s + 7] === 45 &&
+          b[s + 6] === hourBytes[1] &&
+          b[s + 5] === hourBytes[0] &&
+          b[s + 4] === 45 &&
+          b[s + 3] === hourBytes[8] &&
+          hourBucket !== null &&
+          nl - s <= maxLine
+        ) {
+          let a = s + 26;
+          const lim = nl - 8;
+          while (a < lim && b[a] !== 32) a++;
+          let q = a + 3;
+          let rank = -1;
+          if (b[a] === 32 && b[a + 1] === 45 && b[a + 2] === 32) {
+            const c = b[q];
+            if (c === 73 && b[q + 1] === 78 && b[q + 2] === 70 && b[q + 3] === 79) {
+              rank = 1;
+              q += 4;
+            } else if (c === 68 && b[q + 1] === 69 && b[q + 2] === 66 && b[q + 3] === 85 && b[q + 4] === 71) {
+              rank = 0;
+              q += 5;
+            }
+          }
+          // " - " after the level, or the line ends there (a CR before the LF counts as the end).
+          if (
+            rank >= 0 &&
+            ((b[q] === 32 && b[q + 1] === 45 && b[q + 2] === 32) || q === nl || (q === nl - 1 && b[q] === 13))
+          ) {
+            lineNo++;
+            if (pending.active) finish(pending);
+            skipRecord = false;
+            summary.records++;
+            levelCounts[rank]!++;
+            hourBucket[0]!++;
+            st.recordNo++;
+            s = nl + 1;
+            nl = b.indexOf(10, s);
+            continue;
+          }
+        }
         handleBytes(b, s, nl);
-        totals.lines++;
-        summary.lines++;
         s = nl + 1;
         nl = b.indexOf(10, s);
       }
+      totals.lines += lines;
+      summary.lines += lines;
       if (s < n) carry = appendBounded(null, b, s, n, maxLine);
     };
 
@@ -581,10 +740,7 @@ export async function scanInputs(
       totals.lines++;
       summary.lines++;
     }
-    if (pending) {
-      finish(pending);
-      pending = null;
-    }
+    if (pending.active) finish(pending);
     totals.bytes += summary.bytes;
     bytesDone += size;
   }
@@ -835,10 +991,16 @@ export interface SerializedScan {
   miner: MinerSnapshot;
 }
 
-/** Ranges of a single large plain file to analyse in parallel, or null to read it in one go. */
-function splitPlan(opts: AnalysisOptions): Array<{ start: number; end: number }> | null {
-  const workers = opts.workers ?? Math.min(4, availableParallelism());
-  if (workers < 2 || opts.inputs.length !== 1 || opts.onAssignment || opts.miner) return null;
+interface SplitPlan {
+  size: number;
+  threads: number;
+  chunks: Array<{ start: number; end: number }>;
+}
+
+/** Chunks of a single large plain file to analyse in parallel, or null to read it in one go. */
+function splitPlan(opts: AnalysisOptions): SplitPlan | null {
+  const threads = opts.workers ?? Math.min(4, availableParallelism());
+  if (threads < 2 || opts.inputs.length !== 1 || opts.onAssignment || opts.miner) return null;
   if (opts.parser !== undefined && opts.parser !== 'auto' && opts.parser !== 'raw') return null;
   const input = opts.inputs[0]!;
   if (input.compressed) return null;
@@ -850,24 +1012,34 @@ function splitPlan(opts: AnalysisOptions): Array<{ start: number; end: number }>
   }
   const minBytes = opts.splitMinBytes ?? 64 * 1024 * 1024;
   if (size < minBytes) return null;
-  const n = Math.min(workers, Math.ceil(size / (minBytes / 2)));
+  // About eight chunks a thread (so the last one to finish is not far behind), 1-32 MB each.
+  const chunkBytes = Math.max(
+    Math.min(minBytes / 2, 1024 * 1024),
+    Math.min(32 * 1024 * 1024, Math.ceil(size / (threads * 8))),
+  );
+  const n = Math.ceil(size / chunkBytes);
   const cuts = [0];
   const fd = openSync(input.path, 'r');
   try {
-    const probe = Buffer.allocUnsafe(1024 * 1024);
+    const probe = Buffer.allocUnsafe(64 * 1024);
     for (let i = 1; i < n; i++) {
-      const at = Math.floor((size * i) / n);
-      const got = readSync(fd, probe, 0, probe.length, at);
       // Cut before a line that starts a record (a digit: a timestamp), so no traceback is split.
+      let at = Math.max(Math.floor((size * i) / n), cuts[cuts.length - 1]!);
       let cut = -1;
-      let nl = probe.indexOf(10, 0);
-      while (nl >= 0 && nl + 1 < got) {
-        const c = probe[nl + 1]!;
-        if (c >= 48 && c <= 57) {
-          cut = at + nl + 1;
-          break;
+      while (cut < 0 && at < size) {
+        const got = readSync(fd, probe, 0, probe.length, at);
+        if (got <= 0) break;
+        let nl = probe.indexOf(10, 0);
+        while (nl >= 0 && nl + 1 < got) {
+          const c = probe[nl + 1]!;
+          if (c >= 48 && c <= 57) {
+            cut = at + nl + 1;
+            break;
+          }
+          nl = probe.indexOf(10, nl + 1);
         }
-        nl = probe.indexOf(10, nl + 1);
+        // Keep the last byte: a newline there is seen with the next read.
+        at += Math.max(1, got - 1);
       }
       if (cut > cuts[cuts.length - 1]! && cut < size) cuts.push(cut);
     }
@@ -876,7 +1048,11 @@ function splitPlan(opts: AnalysisOptions): Array<{ start: number; end: number }>
   }
   if (cuts.length < 2) return null;
   cuts.push(size);
-  return cuts.slice(0, -1).map((start, i) => ({ start, end: cuts[i + 1]! }));
+  return {
+    size,
+    threads,
+    chunks: cuts.slice(0, -1).map((start, i) => ({ start, end: cuts[i + 1]! })),
+  };
 }
 
 /** The options a worker needs (serialisable: no callbacks, no parser objects). */
@@ -894,11 +1070,20 @@ function workerOptions(opts: AnalysisOptions): AnalysisOptions {
   };
 }
 
-/** The worker task: scan one range, send back the counts and clusters. */
-export async function scanRange(input: {
-  opts: AnalysisOptions;
-  range: { start: number; end: number } | null;
-}) {
+/**
+ * The worker task: scan one range (or all of the inputs) and send back the counts and clusters; or,
+ * given chunks and a shared counter, take chunks until none is left and send back each one's scan.
+ */
+export async function scanRange(
+  input: { opts: AnalysisOptions; range: { start: number; end: number } | null } | ChunkTask,
+): Promise<SerializedScan | Array<[number, SerializedScan]>> {
+  if ('chunks' in input) {
+    const out: Array<[number, SerializedScan]> = [];
+    const { chunks, next } = input;
+    for (let i = Atomics.add(next, 0, 1); i < chunks.length; i = Atomics.add(next, 0, 1))
+      out.push([i, serializeScan(await scanInputs(input.opts, chunks[i]))]);
+    return out;
+  }
   return serializeScan(await scanInputs(input.opts, input.range ?? undefined));
 }
 

@@ -9,9 +9,10 @@
 // Memory is bounded: at most maxClusters clusters; past that the least recently seen tenth is
 // evicted and counted in `remainder`. Each cluster keeps bounded samples, per-minute counts (the
 // last maxMinutes minutes it was seen), per-hour counts, error codes, exception types and files.
-import { type Level, sanitizeForDisplay } from './log-parse.js';
+import { findErrorCode, type Level, sanitizeForDisplay } from './log-parse.js';
 
 export const WILDCARD = '<*>';
+const LEVEL_SLOT: Record<Level, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3, CRITICAL: 4 };
 
 export interface ClusterInput {
   level: Level | null;
@@ -78,7 +79,6 @@ const SQL_SHORT =
 // SQL logged after a label (`statement: SELECT …`, `query: UPDATE …`) runs to the end of the message.
 const SQL_LABELLED =
   /\b(statement|query|sql|execute|stmt)(:\s+)(?:SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE|PRAGMA|CREATE|DROP|ALTER)\b.*$/gi;
-const SQL_HINT = /\b(?:SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE|PRAGMA|CREATE|DROP|ALTER)\b/;
 // A quoted string that starts and ends at token boundaries ('don't' is left alone).
 const QUOTED = /(^|[\s(=:[,{])(?:"[^"]{0,400}"|'[^'\s][^']{0,400}'|'')(?=$|[\s),:;\]}.!?])/g;
 const UUID = /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/g;
@@ -113,7 +113,7 @@ function maskToken(token: string): string {
   return WILDCARD;
 }
 
-const SQL_VERBS = new Set([
+const SQL_VERBS_LIST = [
   'SELECT',
   'INSERT',
   'UPDATE',
@@ -124,7 +124,8 @@ const SQL_VERBS = new Set([
   'CREATE',
   'DROP',
   'ALTER',
-]);
+];
+const SQL_VERBS = new Set(SQL_VERBS_LIST);
 
 /**
  * The masked tokens of a message joined by single spaces, in one pass, or null when the message
@@ -160,15 +161,298 @@ export function fastKey(message: string): string | null {
   return out;
 }
 
+/** 53-bit hash of a string's UTF-16 code units (never 0). */
+export function hash53(s: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0) || 1;
+}
+
+// Byte classes for byteKeyHash (one table lookup per byte).
+const K_SEP = 1; // space, tab, CR, LF
+const K_DIGIT = 2;
+const K_SLASH = 4; // / and \
+const K_UPPER = 8; // A-Z
+const K_HEXLETTER = 16; // a-f A-F
+const K_QUOTE = 32; // " and ': fastKey() does not apply
+const K_DASH = 64;
+const K_KEYSEP = 128; // = and :
+const K_E = 256; // E: where `Error` / `Exception` may start
+const K_NONASCII = 512; // the text must be decoded
+const K_ZERO = 1024; // 0: errorCodeOf() finds codes only in messages with a 0
+const K_NOTE = K_DIGIT | K_SLASH | K_QUOTE | K_DASH | K_KEYSEP | K_E | K_NONASCII;
+const BYTE_CLASS = (() => {
+  const t = new Uint16Array(256);
+  for (const c of [32, 9, 13, 10]) t[c] = K_SEP;
+  for (let c = 48; c <= 57; c++) t[c] = K_DIGIT;
+  t[47] = K_SLASH;
+  t[92] = K_SLASH;
+  for (let c = 65; c <= 90; c++) t[c] = K_UPPER;
+  for (let c = 65; c <= 70; c++) t[c]! |= K_HEXLETTER;
+  for (let c = 97; c <= 102; c++) t[c] = K_HEXLETTER;
+  t[34] = K_QUOTE;
+  t[39] = K_QUOTE;
+  for (let c = 128; c < 256; c++) t[c] = K_NONASCII;
+  t[45] = K_DASH;
+  t[61] = K_KEYSEP;
+  t[58] = K_KEYSEP;
+  t[69]! |= K_E;
+  t[48]! |= K_ZERO;
+  return t;
+})();
+
+const isWordByte = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isHexByte = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/** ERROR_CODE_TOKEN on bytes: `^[([]?[A-Z]{2,6}\d{2,4}[)\]:,.]?$`. */
+function errorCodeTokenBytes(b: Uint8Array, s: number, e: number): boolean {
+  let i = s;
+  if (b[i] === 40 || b[i] === 91) i++;
+  const u = i;
+  while (i < e && b[i]! >= 65 && b[i]! <= 90) i++;
+  if (i - u < 2 || i - u > 6) return false;
+  const d = i;
+  while (i < e && b[i]! >= 48 && b[i]! <= 57) i++;
+  if (i - d < 2 || i - d > 4) return false;
+  if (i < e) {
+    const c = b[i]!;
+    if (c === 41 || c === 93 || c === 58 || c === 44 || c === 46) i++;
+  }
+  return i === e;
+}
+
+/** isVariableToken() on the bytes b[s, e) (ASCII). */
+function isVariableBytes(b: Uint8Array, s: number, e: number): boolean {
+  const len = e - s;
+  let digit = false;
+  let hexOnly = true;
+  for (let i = s; i < e; i++) {
+    const k = BYTE_CLASS[b[i]!]!;
+    if (k & K_DIGIT) {
+      digit = true;
+      break;
+    }
+    if (k & K_SLASH && len > 1) return true;
+    if (!(k & K_HEXLETTER)) hexOnly = false;
+  }
+  if (digit) return !errorCodeTokenBytes(b, s, e);
+  return len >= 16 && hexOnly;
+}
+
+/** A UUID (as the UUID pattern finds it, word boundaries included) inside the token b[s, e). */
+function hasUuidBytes(b: Uint8Array, s: number, e: number): boolean {
+  for (let p = s; p + 36 <= e; p++) {
+    if (p > s && isWordByte(b[p - 1]!)) continue;
+    if (p + 36 < e && isWordByte(b[p + 36]!)) continue;
+    let ok = true;
+    for (let j = 0; j < 36 && ok; j++) {
+      const c = b[p + j]!;
+      ok = j === 8 || j === 13 || j === 18 || j === 23 ? c === 45 : isHexByte(c);
+    }
+    if (ok) return true;
+  }
+  return false;
+}
+
+const SQL_VERB_BYTES = [...SQL_VERBS].map((v) => Buffer.from(v));
+function isSqlVerbBytes(b: Uint8Array, s: number, len: number): boolean {
+  for (const v of SQL_VERB_BYTES) {
+    if (v.length !== len) continue;
+    let i = 0;
+    while (i < len && b[s + i] === v[i]) i++;
+    if (i === len) return true;
+  }
+  return false;
+}
+
+/**
+ * What the last byteKeyHash() that returned a hash (> 0) found on the way: the message's error code
+ * (errorCodeOf()) and whether it mentions `Error` or `Exception` (exceptionTypeOf() reads it then).
+ */
+export const keyScan: { code: string | null; mentions: boolean } = { code: null, mentions: false };
+
+/** `Error` or `Exception` in b[s, e). */
+function hasExceptionWord(b: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i + 5 <= e; i++) {
+    if (b[i] !== 69) continue; // E
+    const c = b[i + 1];
+    if (c === 114 && b[i + 2] === 114 && b[i + 3] === 111 && b[i + 4] === 114) return true; // rror
+    if (
+      c === 120 && // xception
+      i + 9 <= e &&
+      b[i + 2] === 99 &&
+      b[i + 3] === 101 &&
+      b[i + 4] === 112 &&
+      b[i + 5] === 116 &&
+      b[i + 6] === 105 &&
+      b[i + 7] === 111 &&
+      b[i + 8] === 110
+    )
+      return true;
+  }
+  return false;
+}
+
+/**
+ * hash53(fastKey(message)) for the message held in the bytes b[s, e), computed on the bytes without
+ * decoding them. -1 when fastKey() returns null (quotes, SQL verbs, UUIDs: assign() goes straight to
+ * tokenize()); 0 when the bytes are not all ASCII (decode them and use the string path). Equal keys
+ * give equal hashes, so a cache of hash → cluster sends a message where fastKey()'s cache would.
+ */
+export function byteKeyHash(b: Uint8Array, s: number, e: number): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  let code: string | null = null;
+  let mentions = false;
+  let seen = 0;
+  let first = true;
+  let i = s;
+  while (i < e) {
+    let k = BYTE_CLASS[b[i]!]!;
+    if (k & K_SEP) {
+      i++;
+      continue;
+    }
+    const ts = i;
+    if (!first) {
+      h1 = Math.imul(h1 ^ 32, 2654435761);
+      h2 = Math.imul(h2 ^ 32, 1597334677);
+    }
+    first = false;
+    // The state after the separator: a variable token's mask is hashed from here.
+    const s1 = h1;
+    const s2 = h2;
+    let any = 0;
+    let all = 0xffff;
+    // Hashed as a constant word until a digit or a slash shows it is (most likely) a variable.
+    for (; i < e; i++) {
+      const c = b[i]!;
+      k = BYTE_CLASS[c]!;
+      if (k & (K_SEP | K_DIGIT | K_SLASH)) break;
+      any |= k;
+      all &= k;
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    const hashedTo = i;
+    for (; i < e; i++) {
+      k = BYTE_CLASS[b[i]!]!;
+      if (k & K_SEP) break;
+      any |= k;
+      all &= k;
+    }
+    const len = i - ts;
+    // A plain word (no digit, slash, dash, key separator, quote, E, non-ASCII byte; not all
+    // capitals; short of the hex length): a constant, hashed already.
+    if ((any & K_NOTE) === 0 && (all & K_UPPER) === 0 && len < 16) continue;
+    if (any & K_QUOTE) return -1;
+    if (any & K_NONASCII) return 0;
+    seen |= any;
+    // A code and `Error`/`Exception` lie within one token (they hold no separator).
+    if (code === null && (any & (K_UPPER | K_DIGIT)) === (K_UPPER | K_DIGIT)) code = findErrorCode(b, ts, i);
+    if (!mentions && any & K_E) mentions = hasExceptionWord(b, ts, i);
+    if (all & K_UPPER && len >= 4 && len <= 7 && isSqlVerbBytes(b, ts, len)) return -1;
+    if (any & K_DASH && len >= 36 && hasUuidBytes(b, ts, i)) return -1;
+    let variable: boolean;
+    if (any & K_SLASH && len > 1) variable = true;
+    else if (any & K_DIGIT) variable = !errorCodeTokenBytes(b, ts, i);
+    else variable = len >= 16 && (all & K_HEXLETTER) !== 0;
+    if (!variable) {
+      // A constant with a digit or slash in it (an error code such as PAR001, a lone `/`): the rest.
+      for (let j = hashedTo; j < i; j++) {
+        h1 = Math.imul(h1 ^ b[j]!, 2654435761);
+        h2 = Math.imul(h2 ^ b[j]!, 1597334677);
+      }
+      continue;
+    }
+    // maskToken(): `key=<*>` / `key:<*>` when the value is a variable, else `<*>`.
+    h1 = s1;
+    h2 = s2;
+    let keep = 0;
+    if (any & K_KEYSEP) {
+      let eq = -1;
+      let colon = -1;
+      for (let j = ts; j < i; j++) {
+        const c = b[j]!;
+        if (c === 61 && eq < 0) eq = j - ts;
+        else if (c === 58 && colon < 0) colon = j - ts;
+      }
+      const cut = eq > 0 ? eq : colon > 0 ? colon : -1;
+      if (cut > 0 && cut < len - 1) {
+        const c0 = b[ts]!;
+        let keyOk = (c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122) || c0 === 95;
+        for (let j = ts + 1; keyOk && j < ts + cut; j++) {
+          const c = b[j]!;
+          keyOk = isWordByte(c) || c === 46 || c === 45;
+        }
+        if (keyOk && isVariableBytes(b, ts + cut + 1, i)) keep = cut + 1;
+      }
+    }
+    for (let j = ts; j < ts + keep; j++) {
+      h1 = Math.imul(h1 ^ b[j]!, 2654435761);
+      h2 = Math.imul(h2 ^ b[j]!, 1597334677);
+    }
+    // '<', '*', '>'
+    h1 = Math.imul(Math.imul(Math.imul(h1 ^ 60, 2654435761) ^ 42, 2654435761) ^ 62, 2654435761);
+    h2 = Math.imul(Math.imul(Math.imul(h2 ^ 60, 1597334677) ^ 42, 1597334677) ^ 62, 1597334677);
+  }
+  keyScan.code = seen & K_ZERO ? code : null;
+  keyScan.mentions = mentions;
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0) || 1;
+}
+
+const isWordCode = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const SQL_SHORT_VERBS = ['INSERT', 'DELETE', 'REPLACE', 'UPDATE', 'SELECT'];
+const SQL_LABELS = ['statement', 'query', 'sql', 'execute', 'stmt'];
+
+/** One of `words` standing as a whole word (`\bWORD\b`, ASCII word characters) in text. */
+function hasWord(text: string, words: readonly string[]): boolean {
+  for (const w of words) {
+    for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) {
+      if (i > 0 && isWordCode(text.charCodeAt(i - 1))) continue;
+      const after = i + w.length;
+      if (after < text.length && isWordCode(text.charCodeAt(after))) continue;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** A `:` right after one of SQL_LABELLED's labels (any case): without one it cannot match. */
+function hasSqlLabel(text: string): boolean {
+  for (let i = text.indexOf(':'); i >= 0; i = text.indexOf(':', i + 1)) {
+    for (const label of SQL_LABELS) {
+      const from = i - label.length;
+      if (from < 0) continue;
+      let j = 0;
+      while (j < label.length && (text.charCodeAt(from + j) | 32) === label.charCodeAt(j)) j++;
+      if (j === label.length) return true;
+    }
+  }
+  return false;
+}
+
 /** The masked tokens of a message: variables become `<*>`. */
 export function tokenize(message: string): string[] {
   let text = message;
   if (text.indexOf('"') >= 0 || text.indexOf("'") >= 0) text = text.replace(QUOTED, `$1${WILDCARD}`);
-  if (SQL_HINT.test(text)) {
-    text = text
-      .replace(SQL_LABELLED, `$1$2${WILDCARD}`)
-      .replace(SQL_TO_ELLIPSIS, WILDCARD)
-      .replace(SQL_SHORT, WILDCARD);
+  // SQL only where a verb stands as a word; each expression only where it can match (the checks
+  // are exact necessary conditions; the expressions decide).
+  if (hasWord(text, SQL_VERBS_LIST)) {
+    if (hasSqlLabel(text)) text = text.replace(SQL_LABELLED, `$1$2${WILDCARD}`);
+    if (text.indexOf('...') >= 0) text = text.replace(SQL_TO_ELLIPSIS, WILDCARD);
+    if (hasWord(text, SQL_SHORT_VERBS)) text = text.replace(SQL_SHORT, WILDCARD);
   }
   if (text.indexOf('-') >= 0 && text.length >= 36) text = text.replace(UUID, WILDCARD);
   const out: string[] = [];
@@ -219,6 +503,8 @@ export class TemplateMiner {
   private readonly byId = new Map<number, Cluster>();
   /** Masked message → its cluster (cleared when it grows past 100,000 or clusters are evicted). */
   private readonly cache = new Map<string, Cluster>();
+  /** byteKeyHash() → cluster, per level (DEBUG..CRITICAL, then none); cleared with `cache`. */
+  private readonly hashCache: Array<Map<number, Cluster>> = [0, 1, 2, 3, 4, 5].map(() => new Map());
   private nextId = 1;
   /** Clusters and records dropped by eviction. */
   readonly remainder = { clusters: 0, records: 0 };
@@ -242,26 +528,93 @@ export class TemplateMiner {
     return this.byId.get(id);
   }
 
+  /** Longest message (characters) that is masked; longer ones are cut first. */
+  get messageLimit(): number {
+    return this.maxMessageChars;
+  }
+
   /** Assigns a record to a cluster (creating or generalising one) and returns it. */
   add(input: ClusterInput, now = Date.now()): Cluster {
-    const message =
-      input.message.length > this.maxMessageChars
-        ? input.message.slice(0, this.maxMessageChars)
-        : input.message;
-    let cluster: Cluster | undefined;
-    const key = fastKey(message);
-    if (key !== null) {
-      // Messages that mask to the same tokens go to the same cluster: skip the search.
-      const ck = input.level === null ? key : `${input.level}\u0001${key}`;
-      cluster = this.cache.get(ck);
-      if (cluster === undefined || !this.byId.has(cluster.id)) {
-        cluster = this.match(input.level, key === '' ? [] : key.split(' '));
-        if (this.cache.size >= 100_000) this.cache.clear();
-        this.cache.set(ck, cluster);
-      }
-    } else cluster = this.match(input.level, tokenize(message));
+    const cluster = this.assign(input.level, input.message);
     this.record(cluster, input, input.time ?? now);
     return cluster;
+  }
+
+  /**
+   * The cluster a message goes to (created or generalised as needed); nothing is counted.
+   * `noFastKey`: the caller knows fastKey() returns null for it (byteKeyHash() gave -1).
+   */
+  assign(level: Level | null, text: string, noFastKey = false): Cluster {
+    const message = text.length > this.maxMessageChars ? text.slice(0, this.maxMessageChars) : text;
+    let cluster: Cluster | undefined;
+    const key = noFastKey ? null : fastKey(message);
+    if (key !== null) {
+      // Messages that mask to the same tokens go to the same cluster: skip the search.
+      const ck = level === null ? key : `${level}\u0001${key}`;
+      cluster = this.cache.get(ck);
+      if (cluster === undefined || !this.byId.has(cluster.id)) {
+        cluster = this.match(level, key === '' ? [] : key.split(' '));
+        if (this.cache.size >= 100_000) this.clearCaches();
+        this.cache.set(ck, cluster);
+      }
+    } else cluster = this.match(level, tokenize(message));
+    return cluster;
+  }
+
+  /**
+   * The cluster a message whose byteKeyHash() is `hash` went to, while the key cache holds it (the
+   * same cluster assign() would give from its own cache); undefined otherwise: then assign() the
+   * decoded message and rememberHash() the result.
+   */
+  lookupHash(level: Level | null, hash: number): Cluster | undefined {
+    const c = this.hashCache[level === null ? 5 : LEVEL_SLOT[level]]!.get(hash);
+    return c !== undefined && this.byId.has(c.id) ? c : undefined;
+  }
+
+  rememberHash(level: Level | null, hash: number, c: Cluster): void {
+    this.hashCache[level === null ? 5 : LEVEL_SLOT[level]]!.set(hash, c);
+  }
+
+  private clearCaches(): void {
+    this.cache.clear();
+    for (const m of this.hashCache) m.clear();
+  }
+
+  /** Counts a record in the cluster assign() gave it. */
+  count(
+    c: Cluster,
+    time: number,
+    file: string | null,
+    code: string | null,
+    exception: string | null,
+    sample: string | null,
+  ): void {
+    this.records++;
+    c.count++;
+    if (time < c.firstSeen) c.firstSeen = time;
+    if (time > c.lastSeen) c.lastSeen = time;
+    const minute = Math.floor(time / 60_000);
+    const m = c.minutes.get(minute);
+    if (m === undefined) {
+      c.minutes.set(minute, 1);
+      if (c.minutes.size > this.maxMinutes) {
+        // Drop the oldest minute.
+        let oldest = minute;
+        for (const k of c.minutes.keys()) if (k < oldest) oldest = k;
+        c.minutes.delete(oldest);
+      }
+    } else c.minutes.set(minute, m + 1);
+    const hour = Math.floor(minute / 60);
+    c.hours.set(hour, (c.hours.get(hour) ?? 0) + 1);
+    if (sample !== null && c.samples.length < this.maxSamples) c.samples.push(sample);
+    if (code) c.codes.set(code, (c.codes.get(code) ?? 0) + 1);
+    if (exception) c.exceptions.set(exception, (c.exceptions.get(exception) ?? 0) + 1);
+    if (file && c.files.size < this.maxFiles) c.files.add(file);
+  }
+
+  /** True while the cluster keeps more samples (so the caller knows whether to make one). */
+  wantsSample(c: Cluster): boolean {
+    return c.samples.length < this.maxSamples;
   }
 
   /** Assigns already-masked tokens (used when merging miners) without touching counts. */
@@ -329,30 +682,13 @@ export class TemplateMiner {
   }
 
   private record(c: Cluster, input: ClusterInput, time: number): void {
-    this.records++;
-    c.count++;
-    if (time < c.firstSeen) c.firstSeen = time;
-    if (time > c.lastSeen) c.lastSeen = time;
-    const minute = Math.floor(time / 60_000);
-    const m = c.minutes.get(minute);
-    if (m === undefined) {
-      c.minutes.set(minute, 1);
-      if (c.minutes.size > this.maxMinutes) {
-        // Drop the oldest minute.
-        let oldest = minute;
-        for (const k of c.minutes.keys()) if (k < oldest) oldest = k;
-        c.minutes.delete(oldest);
-      }
-    } else c.minutes.set(minute, m + 1);
-    const hour = Math.floor(minute / 60);
-    c.hours.set(hour, (c.hours.get(hour) ?? 0) + 1);
-    if (c.samples.length < this.maxSamples) {
-      const sample = typeof input.sample === 'function' ? input.sample() : (input.sample ?? input.message);
-      c.samples.push(sample);
-    }
-    if (input.code) c.codes.set(input.code, (c.codes.get(input.code) ?? 0) + 1);
-    if (input.exception) c.exceptions.set(input.exception, (c.exceptions.get(input.exception) ?? 0) + 1);
-    if (input.file && c.files.size < this.maxFiles) c.files.add(input.file);
+    const sample =
+      c.samples.length < this.maxSamples
+        ? typeof input.sample === 'function'
+          ? input.sample()
+          : (input.sample ?? input.message)
+        : null;
+    this.count(c, time, input.file ?? null, input.code ?? null, input.exception ?? null, sample);
   }
 
   /** Adds a file name to a cluster's files (a duplicate record seen in another file). */
@@ -373,7 +709,7 @@ export class TemplateMiner {
       leaf.clusters = leaf.clusters.filter((c) => !drop.has(c));
       if (leaf.clusters.length === 0) this.leaves.delete(key);
     }
-    this.cache.clear();
+    this.clearCaches();
   }
 
   clusters(): Cluster[] {

@@ -277,6 +277,52 @@ export function errorCodeOf(message: string): string | null {
   return m ? m[0] : null;
 }
 
+const isWordByte = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const CODE_PREFIXES = ['ERR', 'DB', 'PAR', 'PERF'].map((p) => Buffer.from(p));
+
+/** errorCodeOf() on the bytes b[s, e) of a message (any bytes; non-ASCII ones are not word characters). */
+export function errorCodeBytes(b: Uint8Array, s: number, e: number): string | null {
+  let zero = false;
+  for (let i = s; i < e && !zero; i++) zero = b[i] === 48;
+  return zero ? findErrorCode(b, s, e) : null;
+}
+
+const codeStrings: string[] = [];
+
+/**
+ * The leftmost match of errorCodeOf()'s expression `\b(ERR|DB|PAR|PERF)\d{3}\b` in b[s, e) (the
+ * bytes before s and from e on count as non-word), without errorCodeOf()'s rule that the message
+ * holds a `0`; null when there is none.
+ */
+export function findErrorCode(b: Uint8Array, s: number, e: number): string | null {
+  for (let i = s; i + 5 <= e; i++) {
+    const c = b[i];
+    if (c !== 69 && c !== 68 && c !== 80) continue; // E D P
+    if (i > s && isWordByte(b[i - 1]!)) continue;
+    for (let k = 0; k < CODE_PREFIXES.length; k++) {
+      const p = CODE_PREFIXES[k]!;
+      const n = p.length;
+      if (i + n + 3 > e) continue;
+      let j = 0;
+      while (j < n && b[i + j] === p[j]) j++;
+      if (j < n) continue;
+      const d = i + n;
+      if (!(isDigitByte(b[d]!) && isDigitByte(b[d + 1]!) && isDigitByte(b[d + 2]!))) continue;
+      if (d + 3 < e && isWordByte(b[d + 3]!)) continue;
+      const id = k * 1000 + (b[d]! - 48) * 100 + (b[d + 1]! - 48) * 10 + (b[d + 2]! - 48);
+      let code = codeStrings[id];
+      if (code === undefined) {
+        code = Buffer.from(b.buffer, b.byteOffset + i, n + 3).toString('latin1');
+        codeStrings[id] = code;
+      }
+      return code;
+    }
+  }
+  return null;
+}
+const isDigitByte = (c: number) => c >= 48 && c <= 57;
+
 // `SomeError: message`, `sqlite3.DatabaseError: ...`, `MemoryError`, `KeyboardInterrupt`
 const EXCEPTION_LINE = /^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Fault))(?::|$)/;
 const EXCEPTION_WORD = /\b([A-Z][A-Za-z]*(?:Error|Exception))\b/;
