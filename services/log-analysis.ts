@@ -7,9 +7,10 @@
 // The scan is the hot path of `logs analyze`: lines are found with Buffer.indexOf, Python-format
 // heads are recognised and their time and level read from bytes, and only the records that are
 // clustered (WARNING and above by default; every record with assignments) are decoded to strings.
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createGunzip, gunzipSync, constants as zlibConstants } from 'node:zlib';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { AlertInput, AlertSink, Severity } from './alert-sink.js';
 import type { Config } from './config.js';
 import {
@@ -37,6 +38,7 @@ import {
   rawParser,
   timestampParser,
 } from './log-parse.js';
+import { cliEntryPath } from './self-exec.js';
 
 export interface AnalysisInput {
   path: string;
@@ -65,6 +67,8 @@ export interface AnalysisOptions {
   miner?: TemplateMiner;
   /** Worker threads for one large plain file (default: up to 4, the cores); 0 or 1 reads it here. */
   workers?: number;
+  /** Split work goes to worker threads only, leaving this thread free (default: it reads chunks too). */
+  keepThisThreadFree?: boolean;
   /** A file is split over workers from this size on (default 64 MB). */
   splitMinBytes?: number;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
@@ -139,7 +143,9 @@ export interface AnalysisReport {
   elapsedMs: number;
 }
 
-const CHUNK = 4 * 1024 * 1024;
+const CHUNK = 512 * 1024;
+/** node:zlib, loaded for gzipped history only (a scan thread starts faster without it). */
+const zlib = () => process.getBuiltinModule('node:zlib') as typeof import('node:zlib');
 const LEVEL_INDEX: Record<Level, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3, CRITICAL: 4 };
 
 /** The record being read (its continuation lines may still come); one object, reused. */
@@ -193,10 +199,9 @@ async function scanChunks(opts: AnalysisOptions, plan: SplitPlan): Promise<ScanS
   const { chunks, threads } = plan;
   const next = new Int32Array(new SharedArrayBuffer(4));
   const results: Array<ScanState | undefined> = new Array(chunks.length);
-  const { runInWorker } = await import('./worker-entry.js');
   const input: ChunkTask = { opts: workerOptions(opts), chunks, next };
-  const workers = Array.from({ length: threads - 1 }, () =>
-    runInWorker<Array<[number, SerializedScan]>>('log-analyze-range', input).then(
+  const workers = Array.from({ length: opts.keepThisThreadFree ? threads : threads - 1 }, () =>
+    startScanThread(input).then(
       (parts) => {
         for (const [i, part] of parts) results[i] = deserializeScan(part, opts);
       },
@@ -205,6 +210,7 @@ async function scanChunks(opts: AnalysisOptions, plan: SplitPlan): Promise<ScanS
   );
   const local = { ...opts, onProgress: undefined };
   let done = 0;
+  if (opts.keepThisThreadFree) await Promise.all(workers);
   for (let i = Atomics.add(next, 0, 1); i < chunks.length; i = Atomics.add(next, 0, 1)) {
     results[i] = await scanInputs(local, chunks[i]);
     done += chunks[i]!.end - chunks[i]!.start;
@@ -217,6 +223,35 @@ async function scanChunks(opts: AnalysisOptions, plan: SplitPlan): Promise<ScanS
   const state = mergeScans(results as ScanState[]);
   state.files = [{ ...state.files[0]!, path: opts.inputs[0]!.path, name: opts.inputs[0]!.name }];
   return state;
+}
+
+/**
+ * A thread of dist/log-analysis-thread.js (the scanner alone), or of the console's bundle without
+ * it. The thread starts before this returns (nothing awaited first): the caller reads chunks
+ * synchronously right after.
+ */
+function startScanThread(input: ChunkTask): Promise<Array<[number, SerializedScan]>> {
+  const small = path.join(path.dirname(cliEntryPath()), 'log-analysis-thread.js');
+  if (!existsSync(small))
+    return import('./worker-entry.js').then(({ runInWorker }) =>
+      runInWorker<Array<[number, SerializedScan]>>('log-analyze-range', input),
+    );
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(small, { workerData: input });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      fn();
+      void worker.terminate();
+    };
+    worker.on('message', (m: { type: string; result?: unknown; message?: string }) => {
+      if (m.type === 'done') settle(() => resolve(m.result as Array<[number, SerializedScan]>));
+      else settle(() => reject(new Error(m.message)));
+    });
+    worker.on('error', (err) => settle(() => reject(err)));
+    worker.on('exit', (code) => settle(() => reject(new Error(`log scan thread exited with code ${code}`))));
+  });
 }
 
 interface ChunkTask {
@@ -610,6 +645,7 @@ export async function scanInputs(
       handleString(b.toString('utf8', s, e));
     };
 
+    const run = new Int32Array(3);
     const consume = (b: Buffer) => {
       let s = 0;
       const n = b.length;
@@ -630,63 +666,25 @@ export async function scanInputs(
       }
       const counted = countOnly && fast;
       while (nl >= 0) {
-        lines++;
-        // The common line, inline: `YYYY-MM-DD HH:MM:SS,mmm - name - INFO|DEBUG - ...` of an hour
-        // already seen, only counted.
-        if (
-          counted &&
-          nl - s >= 32 &&
-          b[s + 25] === 32 &&
-          b[s + 24] === 45 &&
-          b[s + 23] === 32 &&
-          b[s + 19] === 44 &&
-          b[s + 16] === 58 &&
-          b[s + 13] === 58 &&
-          b[s + 12] === hourBytes[7] &&
-          b[s + 11] === hourBytes[6] &&
-          b[s + 10] === 32 &&
-          b[s + 9] === hourBytes[4] &&
-          b[s + 8] === hourBytes[3] &&
-          b[s + 7] === 45 &&
-          b[s + 6] === hourBytes[1] &&
-          b[s + 5] === hourBytes[0] &&
-          b[s + 4] === 45 &&
-          b[s + 3] === hourBytes[8] &&
-          hourBucket !== null &&
-          nl - s <= maxLine
-        ) {
-          let a = s + 26;
-          const lim = nl - 8;
-          while (a < lim && b[a] !== 32) a++;
-          let q = a + 3;
-          let rank = -1;
-          if (b[a] === 32 && b[a + 1] === 45 && b[a + 2] === 32) {
-            const c = b[q];
-            if (c === 73 && b[q + 1] === 78 && b[q + 2] === 70 && b[q + 3] === 79) {
-              rank = 1;
-              q += 4;
-            } else if (c === 68 && b[q + 1] === 69 && b[q + 2] === 66 && b[q + 3] === 85 && b[q + 4] === 71) {
-              rank = 0;
-              q += 5;
-            }
-          }
-          // " - " after the level, or the line ends there (a CR before the LF counts as the end).
-          if (
-            rank >= 0 &&
-            ((b[q] === 32 && b[q + 1] === 45 && b[q + 2] === 32) || q === nl || (q === nl - 1 && b[q] === 13))
-          ) {
-            lineNo++;
+        if (counted && hourBucket !== null) {
+          // The common lines (INFO/DEBUG of the hour already seen, only counted) in one tight loop.
+          s = countRun(b, s, nl, hourBytes, maxLine, run);
+          const k = run[0]! + run[1]!;
+          if (k > 0) {
+            lines += k;
+            lineNo += k;
             if (pending.active) finish(pending);
             skipRecord = false;
-            summary.records++;
-            levelCounts[rank]!++;
-            hourBucket[0]!++;
-            st.recordNo++;
-            s = nl + 1;
-            nl = b.indexOf(10, s);
-            continue;
+            summary.records += k;
+            levelCounts[0]! += run[0]!;
+            levelCounts[1]! += run[1]!;
+            hourBucket[0]! += k;
+            st.recordNo += k;
           }
+          nl = run[2]!;
+          if (nl < 0) break;
         }
+        lines++;
         handleBytes(b, s, nl);
         s = nl + 1;
         nl = b.indexOf(10, s);
@@ -700,7 +698,7 @@ export async function scanInputs(
       if (input.compressed) {
         await new Promise<void>((resolve, reject) => {
           const src = createReadStream(input.path);
-          const gunzip = createGunzip();
+          const gunzip = zlib().createGunzip();
           src.on('data', (d) => {
             summary.bytes += (d as Buffer).length;
           });
@@ -834,7 +832,7 @@ function peekLines(input: AnalysisInput): string[] {
     const got = readSync(fd, b, 0, b.length, 0);
     closeSync(fd);
     let data = b.subarray(0, got);
-    if (input.compressed) data = gunzipSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    if (input.compressed) data = zlib().gunzipSync(data, { finishFlush: zlib().constants.Z_SYNC_FLUSH });
     return data.toString('utf8').split('\n').slice(0, 40);
   } catch {
     return [];
@@ -877,6 +875,78 @@ function appendBounded(prefix: Buffer | null, b: Buffer, s: number, e: number, m
   if (prefix) prefix.copy(out, 0);
   b.copy(out, have, s, s + take);
   return out;
+}
+
+/**
+ * Counts the lines from s on (nl: the end of the first) while they are
+ * `YYYY-MM-DD HH:MM:SS,mmm - name - INFO|DEBUG - …` of the hour whose date and hour bytes are in
+ * hourBytes, at most maxLine long: out[1] the INFO lines, out[0] the DEBUG ones. Returns the start
+ * of the first line it did not count, with that line's end in out[2] (-1 when it is not complete).
+ */
+function countRun(
+  b: Buffer,
+  s: number,
+  nl: number,
+  hourBytes: Uint8Array,
+  maxLine: number,
+  out: Int32Array,
+): number {
+  let info = 0;
+  let debug = 0;
+  const h0 = hourBytes[0];
+  const h1 = hourBytes[1];
+  const h3 = hourBytes[3];
+  const h4 = hourBytes[4];
+  const h6 = hourBytes[6];
+  const h7 = hourBytes[7];
+  const h8 = hourBytes[8];
+  while (nl >= 0) {
+    if (
+      nl - s < 32 ||
+      nl - s > maxLine ||
+      b[s + 25] !== 32 ||
+      b[s + 24] !== 45 ||
+      b[s + 23] !== 32 ||
+      b[s + 19] !== 44 ||
+      b[s + 16] !== 58 ||
+      b[s + 13] !== 58 ||
+      b[s + 12] !== h7 ||
+      b[s + 11] !== h6 ||
+      b[s + 10] !== 32 ||
+      b[s + 9] !== h4 ||
+      b[s + 8] !== h3 ||
+      b[s + 7] !== 45 ||
+      b[s + 6] !== h1 ||
+      b[s + 5] !== h0 ||
+      b[s + 4] !== 45 ||
+      b[s + 3] !== h8
+    )
+      break;
+    // The logger ends at the first space, which must start " - ".
+    let a = s + 26;
+    const lim = nl - 8;
+    while (a < lim && b[a] !== 32) a++;
+    if (b[a] !== 32 || b[a + 1] !== 45 || b[a + 2] !== 32) break;
+    let q = a + 3;
+    const c = b[q];
+    let debugLine = false;
+    if (c === 73 && b[q + 1] === 78 && b[q + 2] === 70 && b[q + 3] === 79) q += 4;
+    else if (c === 68 && b[q + 1] === 69 && b[q + 2] === 66 && b[q + 3] === 85 && b[q + 4] === 71) {
+      q += 5;
+      debugLine = true;
+    } else break;
+    // " - " after the level, or the line ends there (a CR before the LF counts as the end).
+    if (!((b[q] === 32 && b[q + 1] === 45 && b[q + 2] === 32) || q === nl || (q === nl - 1 && b[q] === 13)))
+      break;
+    if (debugLine) debug++;
+    else info++;
+    s = nl + 1;
+    nl = b.indexOf(10, s);
+  }
+  out[0] = debug;
+  out[1] = info;
+  out[2] = nl;
+  return s;
 }
 
 function detectParserOf(sample: string[]): LineParser {

@@ -445,6 +445,11 @@ function hasSqlLabel(text: string): boolean {
 
 /** The masked tokens of a message: variables become `<*>`. */
 export function tokenize(message: string): string[] {
+  return splitTokens(maskSpans(message));
+}
+
+/** Quoted strings and SQL text, which span several tokens, become `<*>`. */
+export function maskSpans(message: string): string {
   let text = message;
   if (text.indexOf('"') >= 0 || text.indexOf("'") >= 0) text = text.replace(QUOTED, `$1${WILDCARD}`);
   // SQL only where a verb stands as a word; each expression only where it can match (the checks
@@ -454,6 +459,12 @@ export function tokenize(message: string): string[] {
     if (text.indexOf('...') >= 0) text = text.replace(SQL_TO_ELLIPSIS, WILDCARD);
     if (hasWord(text, SQL_SHORT_VERBS)) text = text.replace(SQL_SHORT, WILDCARD);
   }
+  return text;
+}
+
+/** UUIDs masked, then the text split at white space and each token masked. */
+function splitTokens(spansMasked: string): string[] {
+  let text = spansMasked;
   if (text.indexOf('-') >= 0 && text.length >= 36) text = text.replace(UUID, WILDCARD);
   const out: string[] = [];
   let start = -1;

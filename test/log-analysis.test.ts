@@ -209,6 +209,78 @@ describe('analyzeLogs over the fixture site (rotated, gzipped, tracebacks, CRLF,
     expect(split.files).toEqual([{ ...one.files[0]!, bytes: one.files[0]!.bytes }]);
   });
 
+  it('chunks taken by this thread and a scan thread merge into exactly the one-pass report', async () => {
+    const dir = tmp();
+    const f = path.join(dir, 'chunked.log');
+    const r = rng(8);
+    const parts: string[] = [];
+    let t = new Date(2026, 10, 20, 0, 0, 0).getTime();
+    for (let i = 0; i < 40_000; i++) parts.push(formatRecord(randomRecord(r, (t += 2000))));
+    writeFileSync(f, `${parts.join('\n')}\n`);
+    for (const clusterLevels of ['errors', 'all'] as const) {
+      const opts = { ...base, inputs: [{ path: f, name: 'chunked.log' }], now: t, clusterLevels };
+      const one = await analyzeLogs({ ...opts, workers: 0 });
+      // ~1 MB chunks: several for each thread; once with this thread reading too, once only the two
+      // scan threads (whose results come back serialised).
+      const split = await analyzeLogs({ ...opts, workers: 2, splitMinBytes: 2 * 1024 * 1024 });
+      const threads = await analyzeLogs({
+        ...opts,
+        workers: 2,
+        splitMinBytes: 2 * 1024 * 1024,
+        keepThisThreadFree: true,
+      });
+      // Cluster ids are the first chunk's; everything else is the same, samples in file order.
+      const strip = (x: typeof one) => {
+        const byId = new Map(x.clusters.map((c) => [c.id, c.template]));
+        return {
+          ...x,
+          elapsedMs: 0,
+          clusters: x.clusters.map((c) => ({ ...c, id: 0 })),
+          newClusters: x.newClusters.map((c) => ({ ...c, id: 0 })),
+          criticalExceptions: x.criticalExceptions.map((c) => ({
+            ...c,
+            clusters: c.clusters.map((id) => byId.get(id)),
+          })),
+          alerts: x.alerts.map((a) => ({ ...a, details: { ...a.details, cluster: 0, clusters: 0 } })),
+        };
+      };
+      expect(split.clusters.length).toBeGreaterThan(10);
+      expect(strip(split)).toEqual(strip(one));
+      expect(strip(threads)).toEqual(strip(one));
+    }
+  });
+
+  it('counts records per hour by their own time in a zone half an hour off UTC', async () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'Asia/Kolkata';
+    try {
+      const dir = tmp();
+      const f = path.join(dir, 'ist.log');
+      // 10:15 and 10:45 IST are 04:45 and 05:15 UTC: two epoch hours, for INFO lines as for errors.
+      writeFileSync(
+        f,
+        [
+          '2026-03-05 10:15:00,000 - a - INFO - one',
+          '2026-03-05 10:15:01,000 - a - ERROR - two',
+          '2026-03-05 10:45:00,000 - a - INFO - three',
+          '2026-03-05 10:45:01,000 - a - ERROR - four',
+        ].join('\n'),
+      );
+      const r = await analyzeLogs({
+        ...base,
+        inputs: [{ path: f, name: 'ist.log' }],
+        now: Date.UTC(2026, 2, 5, 6),
+      });
+      expect(r.timeline.map((b) => [b.hour, b.records, b.errors])).toEqual([
+        [Date.UTC(2026, 2, 5, 4), 2, 1],
+        [Date.UTC(2026, 2, 5, 5), 2, 1],
+      ]);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
   it('keeps the cluster table bounded and counts what it evicted', async () => {
     const dir = tmp();
     const f = path.join(dir, 'many.log');

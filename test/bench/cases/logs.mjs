@@ -3,7 +3,8 @@
 // the RSS of `logs tail --json` under a flood of 5,000 lines/s with rotation.
 // Sizes: LOGS_BENCH_MB (default 1024), LOGS_LATENCY_SECONDS (10), LOGS_FLOOD_SECONDS (60; the
 // target names 600), LOGS_CONSOLE_FLOOD_SECONDS (60; the target names 600). LOGS_BENCH_PARTS picks
-// parts: a comma list of analyze, latency, flood, console (default all).
+// parts: a comma list of analyze, latency, flood, console (default all). The analyze part also times
+// --all-levels (every record mined, not only WARNING and above) against the same grep.
 // The console is started as users start it: the executable bundle itself, so the node flags of its
 // shebang apply (`node dist/cadence-ops.js` would run without them).
 import { spawn } from 'node:child_process';
@@ -315,6 +316,28 @@ async function analyzeBench(h, dir) {
   });
   h.figure({ label: 'analyze throughput', value: bytes / 1048576 / (o / 1000), unit: 'MB/s' });
   h.figure({ label: 'analyze lines/s', value: report.totals.lines / (o / 1000) / 1e6, unit: 'M lines/s' });
+
+  // --all-levels: every record mined into templates (INFO and DEBUG too), the heavier analysis.
+  const allOurs = [];
+  const allTheirs = [];
+  for (let i = 0; i < 3; i++) {
+    const g = await h.runCommand('grep', ['-c', ' - ERROR - ', file]);
+    const a = await h.runCommand(h.cli, ['logs', 'analyze', file, '--json', '--all-levels'], {
+      env: { ...process.env, CADENCE_OPS_STATE_DIR: dir },
+    });
+    if (a.code !== 0 && a.code !== 1) throw new Error(`logs analyze --all-levels failed: ${a.stderr}`);
+    if (i === 0) continue; // warm-up
+    allOurs.push(a.ms);
+    allTheirs.push(g.ms);
+  }
+  const ao = median(allOurs);
+  h.compare({
+    label: `analyze --all-levels ${(bytes / 1048576).toFixed(0)} MB (time)`,
+    ours: ao,
+    theirs: median(allTheirs),
+    theirsName: "grep -c ' - ERROR - '",
+  });
+  h.figure({ label: 'analyze --all-levels throughput', value: bytes / 1048576 / (ao / 1000), unit: 'MB/s' });
 }
 
 async function tailBench(h, dir) {
