@@ -9,7 +9,7 @@ import {
   useSyncExternalStore,
 } from 'react';
 import type { Store } from '../services/store.js';
-import { onceAligned } from '../services/ticks.js';
+import { everyAligned, onceAligned } from '../services/ticks.js';
 import {
   type CommandHandler,
   ConsoleContext,
@@ -94,4 +94,14 @@ export function usePolled<T>(read: () => T, ms: number): T {
   const [value, setValue] = useState(read);
   useInterval(() => setValue(read()), ms);
   return value;
+}
+
+/**
+ * The time now, moving on every `ms` boundary of the wall clock. Every user of the same period
+ * shares one timer (services/ticks.ts), so the clock and the uptimes all change in one redraw.
+ */
+export function useNow(ms: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => everyAligned(ms, () => setNow(Date.now())), [ms]);
+  return now;
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { Box, Text } from 'ink';
 import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import type { Alert } from '../services/alerts.js';
-import { formatDuration } from '../services/app-status.js';
+import { type AppStatus, appUptimeSeconds, formatDuration } from '../services/app-status.js';
 import { HealthMonitor } from '../services/health-monitor.js';
 import type { CheckResult, HealthState } from '../services/health-types.js';
 import type { ClusterView } from '../services/log-clusters.js';
@@ -20,7 +20,7 @@ import { createStore } from '../services/store.js';
 import { LEVEL_STYLE } from './components/status.js';
 import { formatAge, formatBytes, padEnd, truncate } from './components/text.js';
 import type { ConsoleContextValue, ScreenDefinition, ScreenId, ScreenProps } from './context.js';
-import { useCommands, useConsole, useInterval, useStore, useThrottledStore } from './hooks.js';
+import { useCommands, useConsole, useNow, useStore, useThrottledStore } from './hooks.js';
 import { liveLogs } from './logs.js';
 import { appStatusStore, resourceMonitor, sharedAlerts } from './shared-services.js';
 
@@ -118,6 +118,19 @@ function Badge({ state, word }: { state: HealthState | 'info'; word?: string }) 
   );
 }
 
+/** "● up 4m 10s (pid 123)" or "✖ down for 12s", moving each second without redrawing the page in React. */
+function AppUptime({ app }: { app: AppStatus }) {
+  const now = useNow(1000);
+  const uptime = appUptimeSeconds(app, now);
+  return (
+    <Text color={app.up ? 'green' : 'red'} bold={!app.up}>
+      {app.up
+        ? `● up ${uptime !== null ? formatDuration(uptime) : ''} (pid ${app.pid})`
+        : `✖ down for ${formatDuration((now - app.since) / 1000)}`}
+    </Text>
+  );
+}
+
 function busiest(clusters: ClusterView[]): ClusterView[] {
   const recent = (c: ClusterView) => c.perMinute.reduce((a, b) => a + b, 0);
   return [...clusters].sort((a, b) => recent(b) - recent(a) || b.count - a.count);
@@ -141,14 +154,15 @@ function Overview({ width, height }: ScreenProps) {
     const timer = setTimeout(() => setWarm(true), 300);
     return () => clearTimeout(timer);
   }, [warm, monitor]);
-  // The live log store changes up to 10 times a second; the triage page needs it once a second.
-  const logs = useThrottledStore(warm ? liveLogs(ctx, alertsShared.service).store : IDLE_LOGS, 1000);
-  const resources = useStore(warm ? resourceMonitor(ctx).store : IDLE_RESOURCES);
+  // The live log store changes up to 10 times a second; the triage page needs it every 2 s.
+  const logs = useThrottledStore(warm ? liveLogs(ctx, alertsShared.service).store : IDLE_LOGS, 2000);
+  // The resource headline samples every second; the triage page shows it every 5 s (screen 2 has it live).
+  const resources = useThrottledStore(warm ? resourceMonitor(ctx).store : IDLE_RESOURCES, 5000);
   // The selection follows the alert (by id), not its row: alerts come and go while you look.
   const [selectedId, setSelectedId] = useState<number | null>(null);
-  // Ages and "x s ago" move on their own: redraw every 5 s (cheap: a few dozen rows).
-  const [, setTick] = useState(0);
-  useInterval(() => setTick((t) => t + 1), 5000);
+  // Ages and "x s ago" move on their own: redraw every 5 s, on the boundary the throttled stores
+  // above are released on, so they share one redraw.
+  useNow(5000);
   const now = Date.now();
 
   // Most severe first, then the newest condition first: a stable order while counts tick up.
@@ -266,9 +280,6 @@ function Overview({ width, height }: ScreenProps) {
   );
   const snap = resources.snapshot;
   const fsSite = snap?.filesystems?.find((f) => f.marks.includes('site'));
-  const appText = app.up
-    ? `● up ${app.uptimeSeconds !== null ? formatDuration(app.uptimeSeconds) : ''} (pid ${app.pid})`
-    : `✖ down for ${formatDuration((now - app.since) / 1000)}`;
   const heartbeat = report?.checks.find((c) => c.id === 'application')?.data.heartbeatAt as
     | number
     | null
@@ -278,9 +289,7 @@ function Overview({ width, height }: ScreenProps) {
       'app',
       <Text wrap="truncate">
         <Text>App </Text>
-        <Text color={app.up ? 'green' : 'red'} bold={!app.up}>
-          {appText}
-        </Text>
+        <AppUptime app={app} />
         {heartbeat ? <Text dimColor> heartbeat {formatAge(heartbeat, now)} ago</Text> : null}
         <Text>
           {'  '}CPU {pct(snap?.cpu?.percent)} · mem {pct(snap?.memory?.usedPercent)}

@@ -8,14 +8,24 @@ export interface AppStatus {
   up: boolean;
   pid: number | null;
   via: 'pid file' | 'pattern' | null;
-  uptimeSeconds: number | null;
+  /** When the process started (ms since epoch): stable, so the status changes only when the process does. */
+  startedAt: number | null;
   /** Why the pid file was not trusted, when it was not. */
   stalePidFile: string | null;
   /** When the up/down state was last seen to change (ms since epoch), or when watching began. */
   since: number;
-  checkedAt: number;
 }
 
+/** Seconds the application has been up at `now`, or null when it is down or its start is unknown. */
+export function appUptimeSeconds(app: AppStatus, now = Date.now()): number | null {
+  return app.up && app.startedAt !== null ? Math.max(0, (now - app.startedAt) / 1000) : null;
+}
+
+/**
+ * The application's status now. Returns `previous` itself when nothing it reports has changed, so
+ * a store holding it notifies nobody: the header and the Overview redraw on a change of the
+ * process, not on every poll (uptime is shown from startedAt by whatever already ticks).
+ */
 export function readAppStatus(
   opts: { pidFile: string; pattern: string; siteRoot?: string | null },
   previous?: AppStatus,
@@ -23,15 +33,32 @@ export function readAppStatus(
 ): AppStatus {
   const found = findAppProcess({ pidFile: opts.pidFile, pattern: opts.pattern, siteRoot: opts.siteRoot });
   const up = found.process !== null;
-  return {
+  const pid = found.process?.pid ?? null;
+  const samePid = previous !== undefined && previous.pid === pid && pid !== null;
+  let startedAt = samePid ? previous.startedAt : null;
+  if (pid !== null && startedAt === null) {
+    const uptime = processUptimeSeconds(pid);
+    startedAt = uptime !== null ? Math.round(now - uptime * 1000) : null;
+  }
+  const next: AppStatus = {
     up,
-    pid: found.process?.pid ?? null,
+    pid,
     via: found.process?.via ?? null,
-    uptimeSeconds: found.process ? processUptimeSeconds(found.process.pid) : null,
+    startedAt,
     stalePidFile: found.stalePidFile?.reason ?? null,
     since: previous && previous.up === up ? previous.since : now,
-    checkedAt: now,
   };
+  if (
+    previous &&
+    previous.up === next.up &&
+    previous.pid === next.pid &&
+    previous.via === next.via &&
+    previous.startedAt === next.startedAt &&
+    previous.stalePidFile === next.stalePidFile &&
+    previous.since === next.since
+  )
+    return previous;
+  return next;
 }
 
 export function watchAppStatus(opts: {

@@ -1,59 +1,80 @@
-// Periodic work aligned to the wall clock, in one timer per period. The console redraws its whole
+// Periodic work aligned to the wall clock, all of it on one timer. The console redraws its whole
 // frame for any change, so the sources that change on their own (the header clock, resource
 // samples, polled statuses, throttled summaries) run in the same timer callback just after the
-// second boundary: React commits them together and Ink draws one frame a second, not four.
+// boundary they share: React commits them together and Ink draws one frame, not one per source.
+// (One timer per period was not enough: at an even second the 1 s and 2 s groups fired in two
+// tasks, and Ink drew the second commit as a trailing frame 50 ms after the first.)
 
 interface Group {
   every: Set<() => void>;
   once: Set<() => void>;
-  timer: NodeJS.Timeout | null;
+  /** When this group runs next (ms since epoch): 5 ms past its next boundary. */
+  due: number;
 }
 
 const groups = new Map<number, Group>();
+let timer: NodeJS.Timeout | null = null;
+let timerDue = Number.POSITIVE_INFINITY;
+let firing = false;
 
 /** Milliseconds from `now` to 5 ms past the next multiple of `periodMs` since the epoch. */
 export function alignedDelay(periodMs: number, now = Date.now()): number {
   return periodMs - (now % periodMs) + 5;
 }
 
+function schedule(): void {
+  if (firing) return;
+  let next = Number.POSITIVE_INFINITY;
+  for (const g of groups.values()) next = Math.min(next, g.due);
+  if (next === timerDue && timer) return;
+  if (timer) clearTimeout(timer);
+  timer = null;
+  timerDue = next;
+  if (next === Number.POSITIVE_INFINITY) return;
+  timer = setTimeout(fire, Math.max(0, next - Date.now()));
+  timer.unref?.();
+}
+
+function fire(): void {
+  timer = null;
+  timerDue = Number.POSITIVE_INFINITY;
+  firing = true;
+  const now = Date.now();
+  const run: Array<() => void> = [];
+  for (const [period, g] of groups) {
+    // A timer may fire a millisecond early; anything due by then belongs to this round.
+    if (g.due > now + 2) continue;
+    // Callbacks that register again while this round runs (a one-shot re-arming itself) join the next.
+    run.push(...g.every, ...g.once);
+    g.once.clear();
+    g.due = now + alignedDelay(period, now);
+  }
+  for (const fn of run) {
+    try {
+      fn();
+    } catch {
+      // One failing source must not stop the others' ticks; each reports its own errors.
+    }
+  }
+  for (const [period, g] of groups) if (!g.every.size && !g.once.size) groups.delete(period);
+  firing = false;
+  schedule();
+}
+
 function group(periodMs: number): Group {
   let g = groups.get(periodMs);
   if (!g) {
-    g = { every: new Set(), once: new Set(), timer: null };
+    g = { every: new Set(), once: new Set(), due: Date.now() + alignedDelay(periodMs) };
     groups.set(periodMs, g);
-  }
-  if (!g.timer) {
-    const fire = () => {
-      const current = groups.get(periodMs)!;
-      // current.timer stays set while the callbacks run: one that registers again (a one-shot
-      // re-arming itself) must join the next round, not start a second timer.
-      const once = [...current.once];
-      current.once.clear();
-      for (const fn of [...current.every, ...once]) {
-        try {
-          fn();
-        } catch {
-          // One failing source must not stop the others' ticks; each reports its own errors.
-        }
-      }
-      if (current.every.size || current.once.size) {
-        current.timer = setTimeout(fire, alignedDelay(periodMs));
-        current.timer.unref?.();
-      } else {
-        current.timer = null;
-      }
-    };
-    g.timer = setTimeout(fire, alignedDelay(periodMs));
-    g.timer.unref?.();
   }
   return g;
 }
 
 function release(periodMs: number): void {
   const g = groups.get(periodMs);
-  if (g && !g.every.size && !g.once.size && g.timer) {
-    clearTimeout(g.timer);
-    g.timer = null;
+  if (g && !g.every.size && !g.once.size) {
+    groups.delete(periodMs);
+    schedule();
   }
 }
 
@@ -61,6 +82,7 @@ function release(periodMs: number): void {
 export function everyAligned(periodMs: number, fn: () => void): () => void {
   const wrapped = () => fn();
   group(periodMs).every.add(wrapped);
+  schedule();
   return () => {
     groups.get(periodMs)?.every.delete(wrapped);
     release(periodMs);
@@ -71,6 +93,7 @@ export function everyAligned(periodMs: number, fn: () => void): () => void {
 export function onceAligned(periodMs: number, fn: () => void): () => void {
   const wrapped = () => fn();
   group(periodMs).once.add(wrapped);
+  schedule();
   return () => {
     groups.get(periodMs)?.once.delete(wrapped);
     release(periodMs);

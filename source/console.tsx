@@ -85,6 +85,9 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
       patchConsole: true,
       incrementalRendering: true,
       maxFps: 20,
+      // Concurrent root: the updates of one task (the aligned second, a store fanning out to several
+      // screens) make one commit and one frame, where the legacy root drew a frame per update.
+      concurrent: true,
       onRender: ({ renderTime }) => {
         renders++;
         renderMs += renderTime;

@@ -31,4 +31,32 @@ describe('aligned ticks', () => {
     expect(order).toHaveLength(8);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('runs sources of different periods that share a boundary in the same callback, on one timer', () => {
+    vi.useFakeTimers({ now: 10_000 });
+    const rounds: string[][] = [];
+    let round: string[] | null = null;
+    // A source that marks the start of each callback: everything pushed until the next marker ran with it.
+    const mark = (name: string) => () => {
+      if (!round || round.includes(name)) {
+        round = [];
+        rounds.push(round);
+      }
+      round.push(name);
+    };
+    const stops = [
+      everyAligned(1000, mark('1s')),
+      everyAligned(2000, mark('2s')),
+      everyAligned(5000, mark('5s')),
+    ];
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(10_010);
+    // Boundaries 11 s ... 20 s: 10 rounds; the 2 s and 5 s sources ran inside the 1 s round of their second.
+    expect(rounds).toHaveLength(10);
+    expect(rounds.filter((r) => r.includes('2s'))).toHaveLength(5);
+    expect(rounds.filter((r) => r.includes('5s'))).toHaveLength(2);
+    expect(rounds.find((r) => r.includes('5s') && r.includes('2s'))).toEqual(['1s', '2s', '5s']);
+    for (const stop of stops) stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });

@@ -1,18 +1,29 @@
 // The top line: product, DEMO mark, site, host, application up/down, alerts, clock.
 import os from 'node:os';
 import { Box, Text } from 'ink';
-import { memo, useEffect, useState } from 'react';
+import { memo } from 'react';
 import { displayWidth, truncateStart } from '../../screens/components/text.js';
-import { type AppStatus, formatDuration } from '../../services/app-status.js';
-import { everyAligned } from '../../services/ticks.js';
+import { useNow } from '../../screens/hooks.js';
+import { type AppStatus, appUptimeSeconds, formatDuration } from '../../services/app-status.js';
 
 type AlertCounts = Pick<import('../../services/alerts.js').AlertCounts, 'critical' | 'warning'>;
 
+// The clock and the application's uptime move once a second, on the second boundary, with every
+// other aligned source (services/ticks.ts): one redraw a second, of this line only in React's terms.
 function Clock() {
-  const [now, setNow] = useState(() => new Date());
-  // On the second boundary, with every other aligned source (services/ticks.ts): one redraw a second.
-  useEffect(() => everyAligned(1000, () => setNow(new Date())), []);
-  return <Text>{now.toTimeString().slice(0, 8)}</Text>;
+  const now = useNow(1000);
+  return <Text>{new Date(now).toTimeString().slice(0, 8)}</Text>;
+}
+
+function AppState({ app }: { app: AppStatus }) {
+  const now = useNow(1000);
+  const uptime = appUptimeSeconds(app, now);
+  const text = app.up ? `app ● up ${uptime !== null ? formatDuration(uptime) : ''}`.trimEnd() : 'app ✖ down';
+  return (
+    <Text color={app.up ? 'green' : 'red'} bold={!app.up}>
+      {text}
+    </Text>
+  );
 }
 
 export const Header = memo(function Header({
@@ -31,9 +42,8 @@ export const Header = memo(function Header({
   readOnly: boolean;
 }) {
   const host = os.hostname();
-  const appText = app.up
-    ? `app ● up ${app.uptimeSeconds !== null ? formatDuration(app.uptimeSeconds) : ''}`.trimEnd()
-    : 'app ✖ down';
+  // Widest the uptime gets below a day ("23h 59m"), so the site path does not jump each second.
+  const appText = app.up ? 'app ● up 23h 59m' : 'app ✖ down';
   const alertText = `alerts ✖${alerts.critical} ▲${alerts.warning}`;
   const fixed = [
     'cadence-ops',
@@ -69,9 +79,7 @@ export const Header = memo(function Header({
         {'  '}
         <Text dimColor>{host}</Text>
         {'  '}
-        <Text color={app.up ? 'green' : 'red'} bold={!app.up}>
-          {appText}
-        </Text>
+        <AppState app={app} />
         {'  alerts '}
         <Text color={alerts.critical ? 'red' : undefined} bold={alerts.critical > 0}>
           ✖{alerts.critical}
