@@ -18,6 +18,17 @@ export interface AppProcessLookup {
   stalePidFile: { pid: number | null; reason: string } | null;
 }
 
+/** Whether a process with this pid exists (one of another user's counts: kill(0) says EPERM). */
+export function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function readCmdline(pid: number, procRoot = '/proc'): string | null {
   try {
     return readFileSync(`${procRoot}/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').replace(/\0/g, ' ');

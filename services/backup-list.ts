@@ -2,6 +2,7 @@
 // age, size and verification state; plus the temporary files an interrupted create left behind.
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { pidAlive } from './app-process.js';
 import { BackupError } from './backup-errors.js';
 import { type BackupKind, parseBackupName, TEMP_NAME_RE } from './backup-names.js';
 import { latestVerification, type VerificationRecord } from './backup-state.js';
@@ -39,16 +40,6 @@ export interface BackupListing {
   incomplete: IncompleteFile[];
   /** A location that could not be read (an unmounted share), in words. */
   errors: string[];
-}
-
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function stateOf(v: VerificationRecord | null): VerificationState {

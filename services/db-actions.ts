@@ -3,7 +3,7 @@
 // beware of), refused when unsafe, run only when confirmed, in a worker thread with a write
 // connection held no longer than the action, and recorded in the console's state database with
 // its result and duration, refusals included.
-import { statfsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findAppProcess } from './app-process.js';
@@ -14,6 +14,7 @@ import { probeWriteLock, readSqliteLocks, writersOf } from './db-locks.js';
 import { type ActionKind, type ActionResult, reviveDbError, run as runTask } from './db-tasks.js';
 import { type DbJobRunner, freshWorker } from './db-worker.js';
 import { findOpenFileHolders, sqliteFileSet } from './open-files.js';
+import { freeSpaceOf } from './proc-mounts.js';
 import type { StateDb } from './state-db.js';
 
 export const ACTIONS: Record<ActionKind, { title: string; does: string; msPerMb: number }> = {
@@ -85,15 +86,6 @@ export interface PlanOptions {
   freeBytesOf?: (dir: string) => number | null;
 }
 
-function freeBytes(dir: string): number | null {
-  try {
-    const s = statfsSync(dir);
-    return Number(s.bavail) * Number(s.bsize);
-  } catch {
-    return null;
-  }
-}
-
 function sizeOr0(file: string): number {
   try {
     return statSync(file).size;
@@ -145,7 +137,7 @@ export async function planAction(opts: PlanOptions): Promise<ActionPlan> {
     refusals.push(`journal mode is ${journalMode}: there is no WAL to checkpoint`);
 
   const dir = path.dirname(path.resolve(opts.database));
-  const freeOf = opts.freeBytesOf ?? freeBytes;
+  const freeOf = opts.freeBytesOf ?? freeSpaceOf;
   const free = freeOf(dir);
   const tempDir = opts.tempDir ?? process.env.SQLITE_TMPDIR ?? os.tmpdir();
   const tempFree = freeOf(tempDir);

@@ -2,12 +2,13 @@
 // database (VACUUM INTO, which never blocks the application) goes to the site's temp folder, the
 // pattern's statement is timed there, the index is built, the statement is timed again, and the
 // copy is deleted. The live database is never touched. Runs in a worker thread.
-import { existsSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DbError } from './db-connection.js';
 import { ensureDatabaseSchema, recordRun } from './db-history.js';
 import { type MeasureResult, reviveDbError } from './db-tasks.js';
 import { type DbJobRunner, freshWorker } from './db-worker.js';
+import { freeSpaceOf } from './proc-mounts.js';
 import type { StateDb } from './state-db.js';
 
 export interface MeasurePlan {
@@ -17,15 +18,6 @@ export interface MeasurePlan {
   createIndex: string;
   refusals: string[];
   databaseBytes: number;
-}
-
-function freeBytes(dir: string): number | null {
-  try {
-    const s = statfsSync(dir);
-    return Number(s.bavail) * Number(s.bsize);
-  } catch {
-    return null;
-  }
 }
 
 /** Where and whether a recommendation can be measured. */
@@ -51,7 +43,7 @@ export function planIndexMeasurement(opts: {
   }
   if (!existsSync(opts.tempDir)) refusals.push(`the temp folder ${opts.tempDir} does not exist`);
   else {
-    const free = (opts.freeBytesOf ?? freeBytes)(opts.tempDir);
+    const free = (opts.freeBytesOf ?? freeSpaceOf)(opts.tempDir);
     if (free !== null && free < databaseBytes * 1.2)
       refusals.push(
         `not enough free disk in ${opts.tempDir} for a copy of the database (${databaseBytes} bytes)`,

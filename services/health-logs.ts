@@ -8,8 +8,9 @@
 // records are counted once across files (the application writes an ERROR to three of them), by
 // their exact first line, as `logs analyze` does. The full analysis (clusters, timeline) is the
 // Logs screen's and `logs analyze`'s.
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
+import { forEachFile } from './file-walk.js';
 import {
   type CheckContext,
   type CheckOutcome,
@@ -28,25 +29,10 @@ const MB = 1024 * 1024;
 export function folderSize(dir: string): { bytes: number; files: number } {
   let bytes = 0;
   let files = 0;
-  const visit = (d: string, depth: number) => {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory() && depth < 8) visit(p, depth + 1);
-      else if (e.isFile()) {
-        try {
-          bytes += statSync(p).size;
-          files++;
-        } catch {}
-      }
-    }
-  };
-  visit(dir, 0);
+  forEachFile(dir, (_file, st) => {
+    bytes += st.size;
+    files++;
+  });
   return { bytes, files };
 }
 

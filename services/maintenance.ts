@@ -11,18 +11,10 @@
 // Each task reports ok / warning (it ran and found something) / failed (it could not do its job) /
 // skipped, with a summary; --dry-run plans without changing anything. Every run is recorded in the
 // state database (schema "maintenance"). One run at a time per site (a lock in the state folder).
-import {
-  closeSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { AlertService } from './alerts.js';
+import { pidAlive } from './app-process.js';
 import { createBackup } from './backup-create.js';
 import { listBackups } from './backup-list.js';
 import type { BackupKind } from './backup-names.js';
@@ -35,6 +27,7 @@ import { planAction, runMaintenanceAction } from './db-actions.js';
 import { runDatabaseCheck } from './db-checks.js';
 import { withReadOnly } from './db-connection.js';
 import { latestGrowth } from './db-history.js';
+import { forEachFile } from './file-walk.js';
 import { auditPermissions } from './health-permissions.js';
 import { applyHealthAlerts, recordHealthReport, runHealthChecks } from './health-run.js';
 import { analyzeLogs } from './log-analysis.js';
@@ -96,25 +89,9 @@ const done = (status: TaskStatus, summary: string, details: string[] = []): Task
 /** Files directly or deeply under dir whose mtime is older than the cutoff. */
 function oldFiles(dir: string, cutoff: number): Array<{ file: string; bytes: number }> {
   const out: Array<{ file: string; bytes: number }> = [];
-  const visit = (d: string, depth: number) => {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory() && depth < 8) visit(p, depth + 1);
-      else if (e.isFile()) {
-        try {
-          const st = statSync(p);
-          if (st.mtimeMs < cutoff) out.push({ file: p, bytes: st.size });
-        } catch {}
-      }
-    }
-  };
-  visit(dir, 0);
+  forEachFile(dir, (file, st) => {
+    if (st.mtimeMs < cutoff) out.push({ file, bytes: st.size });
+  });
   return out;
 }
 
@@ -653,16 +630,7 @@ export function takeLock(file: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-      let alive = false;
-      try {
-        if (pid > 0) {
-          process.kill(pid, 0);
-          alive = true;
-        }
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-      }
-      if (alive && pid !== process.pid) throw new MaintenanceBusyError(pid);
+      if (pid > 0 && pid !== process.pid && pidAlive(pid)) throw new MaintenanceBusyError(pid);
       rmSync(file, { force: true });
     }
   }

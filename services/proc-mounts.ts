@@ -169,6 +169,16 @@ export type StatfsFn = (p: string) => {
 
 export const defaultStatfs: StatfsFn = (p) => statfsSync(p);
 
+/** Bytes an unprivileged user may still write on the filesystem holding `dir`; null when statfs fails. */
+export function freeSpaceOf(dir: string): number | null {
+  try {
+    const s = statfsSync(dir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return null;
+  }
+}
+
 export function filesystemUsage(stat: ReturnType<StatfsFn>): FilesystemUsage {
   const total = stat.blocks * stat.bsize;
   const used = (stat.blocks - stat.bfree) * stat.bsize;

@@ -16,6 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import { pidAlive } from './app-process.js';
 import type { RestoreScope } from './backup-layout.js';
 import type { BackupKind } from './backup-names.js';
 import type { TableCounts } from './backup-sqlite.js';
@@ -199,16 +200,6 @@ export function closeJournal(j: RestoreJournal): void {
   rmSync(journalFile(j.root), { force: true });
   rmSync(journalLogFile(j.root), { force: true });
   fsyncPath(workDir(j.root));
-}
-
-export function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** One line for the start of a verb or the console: what was found and what to do. */

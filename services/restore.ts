@@ -16,7 +16,6 @@
 // Every unit's state is readable from the file system (live / staged / old), so recovery after a
 // crash at any point can complete the restore or roll it back, never leaving a mix.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   chmodSync,
@@ -32,16 +31,14 @@ import {
   readSync,
   renameSync,
   rmSync,
-  statfsSync,
   statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { type AppProcess, findAppProcess, readCmdline } from './app-process.js';
+import { type AppProcess, findAppProcess, pidAlive, readCmdline } from './app-process.js';
 import { createBackup } from './backup-create.js';
-import { type DiffFile, liveDatabaseCounts, liveInventory } from './backup-diff.js';
+import { type DiffFile, liveDatabaseCounts, liveInventory, sha256File } from './backup-diff.js';
 import { BackupError } from './backup-errors.js';
 import {
   backupLayout,
@@ -58,13 +55,13 @@ import { recordVerification } from './backup-state.js';
 import { type VerifyResult, verifyBackup } from './backup-verify.js';
 import type { Config } from './config.js';
 import { findOpenFileHolders, type OpenFileHolder, sqliteFileSet } from './open-files.js';
+import { freeSpaceOf } from './proc-mounts.js';
 import {
   appendJournalLog,
   closeJournal,
   fsyncPath,
   journalFile,
   pendingRestore,
-  pidAlive,
   type RestoreJournal,
   type RestoreUnit,
   readJournal,
@@ -254,14 +251,11 @@ function inScope(units: LayoutItem[], archivePath: string): boolean {
 function freeBytes(dir: string): number {
   let d = dir;
   for (;;) {
-    try {
-      const s = statfsSync(d);
-      return Number(s.bavail) * Number(s.bsize);
-    } catch {
-      const up = path.dirname(d);
-      if (up === d) return 0;
-      d = up;
-    }
+    const bytes = freeSpaceOf(d);
+    if (bytes !== null) return bytes;
+    const up = path.dirname(d);
+    if (up === d) return 0;
+    d = up;
   }
 }
 
@@ -666,22 +660,6 @@ function rollbackAll(j: RestoreJournal, error: string | null): void {
   closeJournal(j);
 }
 
-async function sha256Of(file: string): Promise<string> {
-  const fh = await open(file, 'r');
-  try {
-    const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-    }
-    return hash.digest('hex');
-  } finally {
-    await fh.close();
-  }
-}
-
 /** The restored site checked: the database (integrity, counts) and every restored file (manifest). */
 async function postCheck(
   j: RestoreJournal,
@@ -719,7 +697,7 @@ async function postCheck(
       const live = rest ? path.join(unit.live, ...rest.split('/')) : unit.live;
       if (unit.kind === 'database') continue; // checked above, and put in the live journal mode
       try {
-        if ((await sha256Of(live)) !== sha)
+        if ((await sha256File(live)) !== sha)
           mismatches.push(`${displayPath(site.paths, live)} does not match the manifest`);
       } catch (err) {
         mismatches.push(`${displayPath(site.paths, live)}: ${(err as Error).message}`);

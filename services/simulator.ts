@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync, renameSync, statSync, unlinkSync, writ
 import { rename as renameAsync, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { pidAlive } from './app-process.js';
 import {
   BURST_TEMPLATES,
   formatRecord,
@@ -215,7 +216,7 @@ export async function runSimulator(opts: SimulatorOptions): Promise<SimulatorSta
             leakedBytes = 0;
           }
         }
-        if (opts.parentPid && !alive(opts.parentPid)) stop();
+        if (opts.parentPid && !pidAlive(opts.parentPid)) stop();
       }
     };
     const timer = setInterval(() => {
@@ -240,13 +241,4 @@ export async function runSimulator(opts: SimulatorOptions): Promise<SimulatorSta
     unlinkSync(opts.pidFile);
   } catch {}
   return stats;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
