@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { type WorkerRunOptions, workerOutcome } from './worker-entry.js';
 
 export type SqliteJob =
   /** With `thenCheck` (in a worker): posts { snapshot: result } when the snapshot is complete, then checks it. */
@@ -186,46 +187,17 @@ jobs.runInThread(workerData.job, (message) => parentPort.postMessage({ type: 'pr
 let sqlitePath: string | null = null;
 
 /** Runs a job in a small worker thread; aborting terminates it. */
-export function runSqliteWorker(
-  job: SqliteJob,
-  opts: { onProgress?: (message: unknown) => void; signal?: AbortSignal } = {},
-): Promise<SqliteJobResult> {
+export function runSqliteWorker(job: SqliteJob, opts: WorkerRunOptions = {}): Promise<SqliteJobResult> {
   sqlitePath ??= createRequire(import.meta.url).resolve('better-sqlite3');
-  return new Promise<SqliteJobResult>((resolve, reject) => {
-    if (opts.signal?.aborted) return reject(new Error('cancelled'));
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { sqlite: sqlitePath, required: REQUIRED_TABLES, job },
-    });
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      fn();
-      void worker.terminate();
-    };
-    // A cancelled job settles only once the thread has stopped: a statement already running (a
-    // VACUUM INTO) finishes first, so nothing writes the target after the caller removed it.
-    const onAbort = () => {
-      if (settled) return;
-      settled = true;
-      worker.terminate().then(
-        () => reject(new Error('cancelled')),
-        () => reject(new Error('cancelled')),
-      );
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: { type: string; message?: unknown; result?: unknown }) => {
-      if (m.type === 'progress') opts.onProgress?.(m.message);
-      else if (m.type === 'done') finish(() => resolve(m.result as SqliteJobResult));
-      else if (m.type === 'error') finish(() => reject(new Error(String(m.message))));
-    });
-    worker.on('error', (err) => finish(() => reject(err)));
-    worker.on('exit', (code) =>
-      finish(() => reject(new Error(`the SQLite worker exited with code ${code}`))),
-    );
-  });
+  if (opts.signal?.aborted) return Promise.reject(new Error('cancelled'));
+  const workerData = { sqlite: sqlitePath, required: REQUIRED_TABLES, job };
+  // A cancelled job settles only once the thread has stopped: a statement already running (a
+  // VACUUM INTO) finishes first, so nothing writes the target after the caller removed it.
+  return workerOutcome<SqliteJobResult>(
+    () => new Worker(WORKER_SOURCE, { eval: true, workerData }),
+    'the SQLite worker',
+    { ...opts, cancelWhenStopped: true },
+  );
 }
 
 /** Runs a job in a worker thread, or on this thread when `inline` (no screen to keep responsive). */

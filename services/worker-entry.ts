@@ -26,17 +26,37 @@ export async function runWorker(): Promise<void> {
   }
 }
 
+/** What a caller of a worker thread may pass: progress messages, and a signal that cancels it. */
+export interface WorkerRunOptions {
+  onProgress?: (message: unknown) => void;
+  signal?: AbortSignal;
+}
+
 /**
  * Runs a registered task in a worker thread so that long synchronous work (integrity checks,
  * parsing) never blocks the screen. Aborting terminates the thread.
  */
-export function runInWorker<T>(
-  task: string,
-  input: unknown,
-  opts: { onProgress?: (message: unknown) => void; signal?: AbortSignal } = {},
+export function runInWorker<T>(task: string, input: unknown, opts: WorkerRunOptions = {}): Promise<T> {
+  return workerOutcome<T>(
+    () => new Worker(cliEntryPath(), { workerData: { task, input } }),
+    `worker ${task}`,
+    opts,
+  );
+}
+
+/**
+ * The outcome of a thread that posts this file's messages ({ type: 'progress' | 'done' | 'error' }):
+ * progress goes to onProgress, the first result, error or exit settles the promise and ends the
+ * thread (`name` says which thread exited). Aborting rejects with "cancelled": at once, or with
+ * `cancelWhenStopped` only once the thread has stopped (a statement already running finishes first).
+ */
+export function workerOutcome<T>(
+  start: () => Worker,
+  name: string,
+  opts: WorkerRunOptions & { cancelWhenStopped?: boolean },
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const worker = new Worker(cliEntryPath(), { workerData: { task, input } });
+    const worker = start();
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;
@@ -45,7 +65,15 @@ export function runInWorker<T>(
       fn();
       void worker.terminate();
     };
-    const onAbort = () => finish(() => reject(new Error('cancelled')));
+    const onAbort = () => {
+      if (!opts.cancelWhenStopped) return finish(() => reject(new Error('cancelled')));
+      if (settled) return;
+      settled = true;
+      worker.terminate().then(
+        () => reject(new Error('cancelled')),
+        () => reject(new Error('cancelled')),
+      );
+    };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: { type: string; message?: unknown; result?: unknown }) => {
       if (m.type === 'progress') opts.onProgress?.(m.message);
@@ -53,6 +81,6 @@ export function runInWorker<T>(
       else if (m.type === 'error') finish(() => reject(new Error(String(m.message))));
     });
     worker.on('error', (err) => finish(() => reject(err)));
-    worker.on('exit', (code) => finish(() => reject(new Error(`worker ${task} exited with code ${code}`))));
+    worker.on('exit', (code) => finish(() => reject(new Error(`${name} exited with code ${code}`))));
   });
 }
