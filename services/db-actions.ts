@@ -11,8 +11,8 @@ import type { Config } from './config.js';
 import { classifyDbError, DbError, preflightDatabaseFile, withReadOnly } from './db-connection.js';
 import { ensureDatabaseSchema, type GrowthReport, lastRate, latestGrowth, recordRun } from './db-history.js';
 import { probeWriteLock, readSqliteLocks, writersOf } from './db-locks.js';
-import { type ActionKind, type ActionResult, reviveDbError, run as runTask } from './db-tasks.js';
-import { type DbJobRunner, freshWorker } from './db-worker.js';
+import { type ActionKind, type ActionResult, reviveDbError } from './db-tasks.js';
+import { type DbJobRunner, runDbJob } from './db-worker.js';
 import { findOpenFileHolders, sqliteFileSet } from './open-files.js';
 import { freeSpaceOf } from './proc-mounts.js';
 import type { StateDb } from './state-db.js';
@@ -305,13 +305,7 @@ export async function runMaintenanceAction(opts: RunActionOptions): Promise<Acti
   let result: ActionResult;
   try {
     emit();
-    result =
-      opts.runner === 'inline'
-        ? ((await runTask(input, onMessage)) as ActionResult)
-        : await (typeof opts.runner === 'object' ? opts.runner : freshWorker).run<ActionResult>(input, {
-            onProgress: onMessage,
-            signal: opts.signal,
-          });
+    result = await runDbJob<ActionResult>(opts.runner, input, { onProgress: onMessage, signal: opts.signal });
   } catch (err) {
     if (opts.signal?.aborted) {
       record('cancelled', `${plan.title} cancelled`, { databaseBytes: plan.facts.databaseBytes });

@@ -14,8 +14,8 @@ import {
   type RunOutcome,
   recordRun,
 } from './db-history.js';
-import { type CheckKind, type CheckResult, reviveDbError, run as runTask } from './db-tasks.js';
-import { type DbJobRunner, freshWorker } from './db-worker.js';
+import { type CheckKind, type CheckResult, reviveDbError } from './db-tasks.js';
+import { type DbJobRunner, runDbJob } from './db-worker.js';
 import type { StateDb } from './state-db.js';
 
 /** Milliseconds per MB on a 2-core host like ours (100,000 models, BACKUP-NOTES.md and our bench). */
@@ -141,13 +141,7 @@ export async function runDatabaseCheck(opts: CheckOptions): Promise<CheckOutcome
   let result: CheckResult;
   try {
     emit();
-    result =
-      opts.runner === 'inline'
-        ? ((await runTask(input, onMessage)) as CheckResult)
-        : await (typeof opts.runner === 'object' ? opts.runner : freshWorker).run<CheckResult>(input, {
-            onProgress: onMessage,
-            signal: opts.signal,
-          });
+    result = await runDbJob<CheckResult>(opts.runner, input, { onProgress: onMessage, signal: opts.signal });
   } catch (err) {
     if (timer) clearInterval(timer);
     if (opts.signal?.aborted) {

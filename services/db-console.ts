@@ -191,6 +191,22 @@ export class DbConsole {
     return this.controller.signal;
   }
 
+  /** The running job's progress; a cancel asked for meanwhile stays shown. */
+  private progress(job: Omit<DbJob, 'cancelling'>): void {
+    this.patch({ job: { ...job, cancelling: this.store.get().job?.cancelling ?? false } });
+  }
+
+  /** What a check and an action are run with: settings, history, the cancel signal, the warm worker. */
+  private jobOptions(signal: AbortSignal) {
+    return {
+      settings: this.opts.config.database,
+      tableGrowthPercent: this.opts.config.thresholds.tableGrowthPercent,
+      state: this.state(),
+      signal,
+      runner: this.worker,
+    };
+  }
+
   private end(result: Omit<DbJobResult, 'at'>): void {
     this.controller = null;
     this.patch({ job: null, last: { ...result, at: this.now } });
@@ -224,23 +240,16 @@ export class DbConsole {
       const r = await runDatabaseCheck({
         database: this.opts.database,
         kind,
-        settings: this.opts.config.database,
-        tableGrowthPercent: this.opts.config.thresholds.tableGrowthPercent,
-        state: this.state(),
-        signal,
-        runner: this.worker,
+        ...this.jobOptions(signal),
         onProgress: (p) =>
-          this.patch({
-            job: {
-              kind,
-              label,
-              phase: p.phase,
-              fraction: p.fraction,
-              estimated: p.estimated,
-              elapsedMs: p.elapsedMs,
-              expectedMs: p.expectedMs,
-              cancelling: this.store.get().job?.cancelling ?? false,
-            },
+          this.progress({
+            kind,
+            label,
+            phase: p.phase,
+            fraction: p.fraction,
+            estimated: p.estimated,
+            elapsedMs: p.elapsedMs,
+            expectedMs: p.expectedMs,
           }),
       });
       const growthLines = (r.growth?.warnings ?? []).map(
@@ -295,23 +304,16 @@ export class DbConsole {
       const r = await runMaintenanceAction({
         plan,
         confirmed,
-        settings: this.opts.config.database,
-        tableGrowthPercent: this.opts.config.thresholds.tableGrowthPercent,
-        state: this.state(),
-        signal,
-        runner: this.worker,
+        ...this.jobOptions(signal),
         onProgress: (p) =>
-          this.patch({
-            job: {
-              kind: plan.action,
-              label,
-              phase: p.phase,
-              fraction: p.expectedMs > 0 ? Math.min(0.99, p.elapsedMs / p.expectedMs) : null,
-              estimated: true,
-              elapsedMs: p.elapsedMs,
-              expectedMs: p.expectedMs,
-              cancelling: this.store.get().job?.cancelling ?? false,
-            },
+          this.progress({
+            kind: plan.action,
+            label,
+            phase: p.phase,
+            fraction: p.expectedMs > 0 ? Math.min(0.99, p.elapsedMs / p.expectedMs) : null,
+            estimated: true,
+            elapsedMs: p.elapsedMs,
+            expectedMs: p.expectedMs,
           }),
       });
       this.end({ label, ok: true, summary: String(r.details.summary), lines: [] });
@@ -384,17 +386,14 @@ export class DbConsole {
         signal,
         runner: this.worker,
         onProgress: (phase) =>
-          this.patch({
-            job: {
-              kind: 'measure',
-              label,
-              phase,
-              fraction: null,
-              estimated: true,
-              elapsedMs: performance.now() - started,
-              expectedMs: null,
-              cancelling: this.store.get().job?.cancelling ?? false,
-            },
+          this.progress({
+            kind: 'measure',
+            label,
+            phase,
+            fraction: null,
+            estimated: true,
+            elapsedMs: performance.now() - started,
+            expectedMs: null,
           }),
       });
       this.end({

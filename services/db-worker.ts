@@ -4,7 +4,7 @@
 // terminates the thread (it finishes the SQLite statement it is in, then ends) and the next job
 // starts a fresh one.
 import { Worker } from 'node:worker_threads';
-import type { DbTaskInput } from './db-tasks.js';
+import { type DbTaskInput, run as runTask } from './db-tasks.js';
 import { cliEntryPath } from './self-exec.js';
 
 interface Pending {
@@ -121,3 +121,16 @@ export const freshWorker: DbJobRunner = {
     return runInWorker<T>('db', input, opts);
   },
 };
+
+/**
+ * A job on the runner the caller chose: 'inline' on this thread (headless, no screen to keep
+ * answering), a warm DbWorker, or by default a fresh worker thread.
+ */
+export async function runDbJob<T>(
+  runner: 'worker' | 'inline' | DbJobRunner | undefined,
+  input: DbTaskInput,
+  opts: { onProgress: (message: unknown) => void; signal?: AbortSignal },
+): Promise<T> {
+  if (runner === 'inline') return (await runTask(input, opts.onProgress)) as T;
+  return (typeof runner === 'object' ? runner : freshWorker).run<T>(input, opts);
+}

@@ -13,6 +13,7 @@ import {
   planRollbackOfLast,
   type RestoreOutcome,
   type RestorePlan,
+  type RestoreProgress,
   type RestoreSite,
   type RestoreStep,
   recoverRestore,
@@ -96,6 +97,10 @@ export class RestoreSession {
   private set(patch: Partial<RestoreSessionState>): void {
     this.store.set((s) => ({ ...s, ...patch }));
   }
+
+  /** A restore's or a recovery's progress: the step it is at, in words, and how far. */
+  private readonly showRunProgress = (p: RestoreProgress) =>
+    this.set({ runStep: p.step, busy: p.message, progress: p.progress });
 
   get state(): RestoreSessionState {
     return this.store.get();
@@ -216,7 +221,7 @@ export class RestoreSession {
         safety: s.mode !== 'rollback',
         rollbackOf: s.rollbackOf,
         appStopped: s.appStopped,
-        onProgress: (p) => this.set({ runStep: p.step, busy: p.message, progress: p.progress }),
+        onProgress: this.showRunProgress,
       });
       this.set({
         step: 'finish',
@@ -239,7 +244,7 @@ export class RestoreSession {
     });
     try {
       const outcome = await recoverRestore(this.site, mode, {
-        onProgress: (p) => this.set({ runStep: p.step, busy: p.message, progress: p.progress }),
+        onProgress: this.showRunProgress,
       });
       this.set({
         step: 'finish',
