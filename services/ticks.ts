@@ -16,6 +16,15 @@ const groups = new Map<number, Group>();
 let timer: NodeJS.Timeout | null = null;
 let timerDue = Number.POSITIVE_INFINITY;
 let firing = false;
+let batch: (run: () => void) => void = (run) => run();
+
+/**
+ * Runs each round of callbacks through `wrap` (the console passes React's batchedUpdates, so the
+ * updates of one round commit together). Services stay free of React.
+ */
+export function setTickBatch(wrap: (run: () => void) => void): void {
+  batch = wrap;
+}
 
 /** Milliseconds from `now` to 5 ms past the next multiple of `periodMs` since the epoch. */
 export function alignedDelay(periodMs: number, now = Date.now()): number {
@@ -49,13 +58,16 @@ function fire(): void {
     g.once.clear();
     g.due = now + alignedDelay(period, now);
   }
-  for (const fn of run) {
-    try {
-      fn();
-    } catch {
-      // One failing source must not stop the others' ticks; each reports its own errors.
+  const runAll = () => {
+    for (const fn of run) {
+      try {
+        fn();
+      } catch {
+        // One failing source must not stop the others' ticks; each reports its own errors.
+      }
     }
-  }
+  };
+  batch(runAll);
   for (const [period, g] of groups) if (!g.every.size && !g.once.size) groups.delete(period);
   firing = false;
   schedule();

@@ -7,7 +7,7 @@ import { pendingRestore } from '../services/restore-journal.js';
 import { isDemoSite } from '../services/site.js';
 import { openStateDb, type StateDb } from '../services/state-db.js';
 import { createStore, ServiceRegistry } from '../services/store.js';
-import { everyAligned } from '../services/ticks.js';
+import { everyAligned, setTickBatch } from '../services/ticks.js';
 import { verbs } from './commands/index.js';
 import type { CommandContext, SiteContext } from './commands/types.js';
 import { App, type ShellContext, type TerminalSize } from './shell/app.js';
@@ -76,6 +76,10 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
   // An interrupted restore opens the console on the Backups screen, which offers to finish or undo it.
   const initialScreen = pendingRestore(site.paths.root) ? 'backups' : undefined;
   // The console's own cost, in its log once a minute: how often it drew and what it holds.
+  // One commit per aligned tick (the bundle exposes ink's reconciler batch: source/tools/ink-patches.mjs).
+  const batchedUpdates = (globalThis as { __cadenceInkBatchedUpdates?: (run: () => void) => void })
+    .__cadenceInkBatchedUpdates;
+  if (batchedUpdates) setTickBatch(batchedUpdates);
   let renders = 0;
   let renderMs = 0;
   const instance = render(
@@ -85,9 +89,6 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
       patchConsole: true,
       incrementalRendering: true,
       maxFps: 20,
-      // Concurrent root: the updates of one task (the aligned second, a store fanning out to several
-      // screens) make one commit and one frame, where the legacy root drew a frame per update.
-      concurrent: true,
       onRender: ({ renderTime }) => {
         renders++;
         renderMs += renderTime;

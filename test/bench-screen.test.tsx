@@ -1,7 +1,7 @@
 // Screen 6 in the real shell (ink-testing-library) on a small site: pick files, run with progress,
 // results against the baseline with a regression marked in words, save the baseline behind its
 // confirmation, history, cancel, saved sets, read-only, 80x24.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,28 @@ async function finished(s: RenderedShell): Promise<string> {
 }
 
 describe('the Bench screen', () => {
+  it('keys that arrive in one read (typed fast, over SSH) each see the state the previous one left', async () => {
+    // A site of its own: picks and runs are remembered per site.
+    const own = mkdtempSync(path.join(os.tmpdir(), 'cadence-bench-burst-'));
+    cpSync(root, own, { recursive: true });
+    shell = renderShell({ root: own, initialScreen: 'bench', columns: 100, rows: 30 });
+    await waitFor(shell, '3 of 3 files picked');
+    // "a" unpicks all; then two moves down and a pick, all in one read: the third file is picked.
+    await shell.press('a');
+    await waitFor(shell, '0 of 3 files picked');
+    shell.stdin.write('jj ');
+    const frame = await waitFor(shell, '1 of 3 files picked');
+    expect(frame).toMatch(/\[x\] data\/models\/trimesh--torus\.STL/);
+    expect(frame).toMatch(/\[ \] data\/models\/assimp--box\.3mf/);
+    expect(frame).toMatch(/\[ \] data\/models\/trimesh--rabbit\.obj/);
+    // Three decrements in one read are three decrements.
+    shell.stdin.write('---');
+    expect(await waitFor(shell, '+ 9 runs each')).toContain('2 warm-up + 9 runs each');
+    await shell.dispose();
+    shell = null;
+    rmSync(own, { recursive: true, force: true });
+  });
+
   it('picks, runs, compares, saves the baseline and shows a regression', async () => {
     shell = renderShell({ root, initialScreen: 'bench', columns: 100, rows: 30 });
     await tick(80);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { alignedDelay, everyAligned, onceAligned } from '../services/ticks.js';
+import { alignedDelay, everyAligned, onceAligned, setTickBatch } from '../services/ticks.js';
 
 describe('aligned ticks', () => {
   afterEach(() => vi.useRealTimers());
@@ -58,5 +58,24 @@ describe('aligned ticks', () => {
     expect(rounds.find((r) => r.includes('5s') && r.includes('2s'))).toEqual(['1s', '2s', '5s']);
     for (const stop of stops) stop();
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('runs each round inside the batch the console sets (one React commit per tick)', () => {
+    vi.useFakeTimers({ now: 10_000 });
+    const log: string[] = [];
+    setTickBatch((run) => {
+      log.push('batch{');
+      run();
+      log.push('}');
+    });
+    try {
+      const stops = [everyAligned(1000, () => log.push('a')), everyAligned(2000, () => log.push('b'))];
+      vi.advanceTimersByTime(2010);
+      // 11 s: the 1 s source alone; 12 s: both, in one batch.
+      expect(log).toEqual(['batch{', 'a', '}', 'batch{', 'a', 'b', '}']);
+      for (const stop of stops) stop();
+    } finally {
+      setTickBatch((run) => run());
+    }
   });
 });

@@ -128,18 +128,36 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
   // Ink hands over one read of stdin at a time: keys typed fast, sent over a slow SSH link or while
   // a frame was being drawn arrive together ("3456?") and would match nothing. Outside a text prompt,
   // plain printable characters are taken one by one.
+  // Each key is handled after the previous one has been drawn: ink hands a read to its input
+  // handlers inside one React batch, so keys handled in a loop would all see the state before the
+  // first ("jjj" moved the selection once). The rest of a burst waits in a queue, one key per timer turn
+  // (React renders the previous key in a scheduler task of the turn before).
+  const queued = useRef<Array<[string, Key]>>([]);
+  const drain = () => {
+    const next = queued.current.shift();
+    if (!next) return;
+    handleKey(next[0], next[1]);
+    if (queued.current.length) setTimeout(drain, 0);
+  };
   useInput((input, key) => {
-    if (
+    const keys: Array<[string, Key]> =
       input.length > 1 &&
       latest.current.mode !== 'prompt' &&
       !key.ctrl &&
       !key.meta &&
       /^[\x20-\x7e]+$/.test(input)
-    ) {
-      for (const ch of input) handleKey(ch, { ...key, shift: ch !== ch.toLowerCase() });
+        ? [...input].map((ch) => [ch, { ...key, shift: ch !== ch.toLowerCase() }])
+        : [[input, key]];
+    if (queued.current.length) {
+      queued.current.push(...keys);
       return;
     }
-    handleKey(input, key);
+    const [first, ...rest] = keys;
+    handleKey(first![0], first![1]);
+    if (rest.length) {
+      queued.current.push(...rest);
+      setTimeout(drain, 0);
+    }
   });
 
   function handleKey(input: string, key: Key) {

@@ -241,6 +241,18 @@ export const inkPatches = {
         loader: 'js',
       };
     });
+    // Ink's root is a legacy React root: every update outside React's own batch commits on its own,
+    // and Ink draws a second commit of the same task as a trailing frame 50 ms later. The console
+    // runs its aligned ticks inside the reconciler's batchedUpdates (source/console.tsx), so all the
+    // sources of one tick make one commit and one frame.
+    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/ }, async (args) => ({
+      contents:
+        patch(await readFile(args.path, 'utf8'), 'reconciler', [
+          ['export default createReconciler({', 'const reconciler = createReconciler({'],
+        ]) +
+        '\nglobalThis.__cadenceInkBatchedUpdates = (fn) => reconciler.batchedUpdates(fn);\nexport default reconciler;\n',
+      loader: 'js',
+    }));
     build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]log-update\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       const broken = 'ansiEscapes.cursorUp(previousVisible - 1)';
