@@ -2,12 +2,18 @@
 // negative (relative) indices, polygons triangulated as fans, `o` objects and `g` groups.
 // Materials (`mtllib`, `usemtl`) are noted, not loaded; curves and free-form surfaces are counted
 // and skipped. The mesh keeps one position per `v` statement and indexes it.
+//
+// Memory: positions go into fixed-size blocks (growing never copies them), and the triangle list is
+// kept only when the caller asks for the mesh; otherwise each triangle is range-checked, counted and
+// its vertices marked as used (one byte a vertex, for the box and the unused count). A polygon of n
+// indices makes n - 2 triangles from about 2n bytes of text, so a kept triangle list can be several
+// times the file.
 import { badNumber, parseInteger, parseNumber, restOfLine, scan } from './model-text.js';
 import {
-  boxOfPositions,
+  boxOfBlocks,
   excerptAt,
-  growFloat32,
   growUint32,
+  joinBlocks,
   lineAt,
   type MemoryBudget,
   ModelError,
@@ -17,6 +23,10 @@ import {
 } from './model-types.js';
 
 const MAX_NAMES = 50;
+/** Vertices per block of positions (768 KiB). */
+const BLOCK_VERTICES = 1 << 16;
+/** The shortest vertex statement, `v 0 0 0` and its line end: bounds a small file's vertex count. */
+const MIN_VERTEX_LINE = 8;
 
 interface Part {
   name: string;
@@ -24,14 +34,33 @@ interface Part {
   triangles: number;
 }
 
-export function parseObj(b: Uint8Array, budget: MemoryBudget): ParsedModel {
+export function parseObj(b: Uint8Array, budget: MemoryBudget, keepMesh = false): ParsedModel {
   const end = b.length;
-  // Typical OBJ: ~30 bytes per `v` line and ~25 per `f` line; arrays grow when the guess is short.
-  let positions = newFloat32(Math.max(3 * 1024, Math.ceil(end / 40) * 3), budget, 'vertex buffer');
-  let indices = newUint32(Math.max(3 * 1024, Math.ceil(end / 40) * 3), budget, 'index buffer');
+  // A small file's vertices fit the first block; large files add full blocks.
+  const blocks: Float32Array[] = [];
+  const newBlock = (vertices: number): Float32Array => {
+    const block = newFloat32(vertices * 3, budget, 'vertex buffer');
+    blocks.push(block);
+    if (used.length < nv + vertices) {
+      const next = new Uint8Array(Math.max(used.length * 2, nv + vertices));
+      budget.reserve(next.length, 'vertex map');
+      next.set(used.subarray(0, nv));
+      budget.release(used.length);
+      used = next;
+    }
+    return block;
+  };
+  /** 1 for each vertex a triangle uses. */
+  let used = new Uint8Array(0);
   let nv = 0;
-  let w = 0;
+  let block = newBlock(Math.min(BLOCK_VERTICES, Math.ceil(end / MIN_VERTEX_LINE) + 1));
+  let bw = 0;
+  // The triangle list, when kept: typical OBJ has ~25 bytes per `f` line; grown when the guess is short.
+  let indices = keepMesh
+    ? newUint32(Math.max(3 * 1024, Math.ceil(end / 40) * 3), budget, 'index buffer')
+    : new Uint32Array(0);
   let ti = 0;
+  let ntri = 0;
   let nvt = 0;
   let nvn = 0;
   let faces = 0;
@@ -71,11 +100,14 @@ export function parseObj(b: Uint8Array, budget: MemoryBudget): ParsedModel {
         if (scan.end === p) badNumber(b, p);
         p = scan.end;
         if (!Number.isFinite(x + y + z)) fail('PAR005', p, 'non-finite vertex coordinate');
-        if (w + 3 > positions.length) positions = growFloat32(positions, w, 3, budget, 'vertex buffer');
-        positions[w] = x;
-        positions[w + 1] = y;
-        positions[w + 2] = z;
-        w += 3;
+        if (bw === block.length) {
+          block = newBlock(BLOCK_VERTICES);
+          bw = 0;
+        }
+        block[bw] = x;
+        block[bw + 1] = y;
+        block[bw + 2] = z;
+        bw += 3;
         nv++;
         // An optional w and vertex colours may follow: the rest of the line is skipped.
         if (p < end && b[p] !== 10) {
@@ -149,11 +181,17 @@ export function parseObj(b: Uint8Array, budget: MemoryBudget): ParsedModel {
           fail('PAR004', p, `unexpected "${excerptAt(b, p)}" in a face`);
         if (k === 0) first = idx;
         else if (k >= 2) {
-          if (ti + 3 > indices.length) indices = growUint32(indices, ti, 3, budget, 'index buffer');
-          indices[ti] = first;
-          indices[ti + 1] = prev;
-          indices[ti + 2] = idx;
-          ti += 3;
+          if (keepMesh) {
+            if (ti + 3 > indices.length) indices = growUint32(indices, ti, 3, budget, 'index buffer');
+            indices[ti] = first;
+            indices[ti + 1] = prev;
+            indices[ti + 2] = idx;
+            ti += 3;
+          }
+          used[first] = 1;
+          used[prev] = 1;
+          used[idx] = 1;
+          ntri++;
         }
         prev = idx;
         k++;
@@ -178,8 +216,8 @@ export function parseObj(b: Uint8Array, budget: MemoryBudget): ParsedModel {
       if (c === 111) objectCount++;
       else groupCount++;
       const last = list[list.length - 1];
-      if (last) last.triangles = ti / 3 - last.firstTriangle;
-      if (list.length < MAX_NAMES) list.push({ name, firstTriangle: ti / 3, triangles: 0 });
+      if (last) last.triangles = ntri - last.firstTriangle;
+      if (list.length < MAX_NAMES) list.push({ name, firstTriangle: ntri, triangles: 0 });
     } else if (c === 117 /* u */ && keyword(b, p, 'usemtl')) {
       if (materials.size < MAX_NAMES) materials.add(restOfLine(b, p + 6, lineEnd));
     } else if (c === 109 /* m */ && keyword(b, p, 'mtllib')) {
@@ -200,7 +238,7 @@ export function parseObj(b: Uint8Array, budget: MemoryBudget): ParsedModel {
   }
   for (const list of [objects, groups]) {
     const last = list[list.length - 1];
-    if (last && last.triangles === 0) last.triangles = ti / 3 - last.firstTriangle;
+    if (last && last.triangles === 0) last.triangles = ntri - last.firstTriangle;
   }
   const warnings: string[] = [];
   if (mtllibs.size || materials.size)
@@ -212,9 +250,9 @@ export function parseObj(b: Uint8Array, budget: MemoryBudget): ParsedModel {
   if (unknownLines)
     warnings.push(`${unknownLines} unsupported statement(s) skipped: ${[...unknownKeywords].join(', ')}`);
   if (faces === 0) warnings.push('no faces');
-  const idx = indices.subarray(0, ti);
-  const pos = positions.subarray(0, w);
-  const unused = nv > 0 && ti > 0 ? countUnused(idx, nv) : 0;
+  let usedCount = 0;
+  for (let v = 0; v < nv; v++) usedCount += used[v]!;
+  const unused = nv > 0 && ntri > 0 ? nv - usedCount : 0;
   if (unused)
     warnings.push(
       `${unused.toLocaleString('en-US')} vertices not used by any face (left out of the bounding box)`,
@@ -222,8 +260,8 @@ export function parseObj(b: Uint8Array, budget: MemoryBudget): ParsedModel {
   return {
     format: 'obj',
     vertices: nv,
-    triangles: ti / 3,
-    bbox: ti > 0 ? boxOfPositions(pos, nv, unused ? idx : undefined) : null,
+    triangles: ntri,
+    bbox: ntri > 0 ? boxOfBlocks(blocks, nv, unused ? used : undefined) : null,
     warnings,
     details: {
       faces,
@@ -237,7 +275,9 @@ export function parseObj(b: Uint8Array, budget: MemoryBudget): ParsedModel {
       mtllibs: [...mtllibs],
       materials: [...materials],
     },
-    mesh: { positions: pos, indices: idx },
+    ...(keepMesh
+      ? { mesh: { positions: joinBlocks(blocks, nv, budget), indices: indices.subarray(0, ti) } }
+      : {}),
   };
 }
 
@@ -245,12 +285,4 @@ function keyword(b: Uint8Array, p: number, word: string): boolean {
   for (let i = 0; i < word.length; i++) if (b[p + i] !== word.charCodeAt(i)) return false;
   const c = b[p + word.length];
   return c === 32 || c === 9 || c === 10 || c === 13 || c === undefined;
-}
-
-function countUnused(indices: Uint32Array, count: number): number {
-  const used = new Uint8Array(count);
-  for (let i = 0; i < indices.length; i++) used[indices[i]!] = 1;
-  let unused = 0;
-  for (let v = 0; v < count; v++) unused += 1 - used[v]!;
-  return unused;
 }

@@ -47,8 +47,9 @@ export interface ModelReport {
 
 export interface ParseOptions {
   /**
-   * Keep the whole mesh in the result. The indexed formats build it anyway; 3MF, whose triangles are
-   * otherwise checked and counted as the XML streams by, then keeps its triangle list too.
+   * Keep the whole mesh in the result. Otherwise OBJ, PLY and 3MF check and count triangles without
+   * keeping them (what the loader reports needs no triangle list, which can be several times the
+   * file), and OBJ and 3MF keep their positions in blocks; STL always keeps its positions.
    */
   keepMesh?: boolean;
 }
@@ -79,11 +80,11 @@ function parseAs(
     case 'stl-ascii':
       return parseAsciiStl(b, budget);
     case 'obj':
-      return parseObj(b, budget);
+      return parseObj(b, budget, opts.keepMesh);
     case 'ply-ascii':
     case 'ply-binary-le':
     case 'ply-binary-be':
-      return parsePly(b, budget);
+      return parsePly(b, budget, opts.keepMesh);
     case '3mf':
       return parse3mf(b, budget, limits, { keepMesh: opts.keepMesh });
     case 'step':

@@ -139,7 +139,7 @@ export function parsePlyHeader(b: Uint8Array): PlyHeader {
   return { format, version, elements, comments, bodyStart: headerEnd };
 }
 
-export function parsePly(b: Uint8Array, budget: MemoryBudget): ParsedModel {
+export function parsePly(b: Uint8Array, budget: MemoryBudget, keepMesh = false): ParsedModel {
   const header = parsePlyHeader(b);
   const vertexEl = header.elements.find((e) => e.name === 'vertex');
   const faceEl = header.elements.find((e) => e.name === 'face');
@@ -173,9 +173,21 @@ export function parsePly(b: Uint8Array, budget: MemoryBudget): ParsedModel {
     );
   }
   const positions = newFloat32(nv * 3, budget, `${nv.toLocaleString('en-US')} vertices`);
-  // Faces are mostly triangles: start with one triangle per face, grow for polygons.
-  let indices = newUint32(Math.max(3, (faceEl?.count ?? 0) * 3), budget, 'index buffer');
-  const state: BodyState = { positions, indices, ti: 0, polygons: 0, degenerate: 0, budget };
+  // The triangle list only when the caller keeps the mesh (otherwise triangles are checked and
+  // counted): faces are mostly triangles, so one a face to start with, grown for polygons.
+  let indices = keepMesh
+    ? newUint32(Math.max(3, (faceEl?.count ?? 0) * 3), budget, 'index buffer')
+    : new Uint32Array(0);
+  const state: BodyState = {
+    positions,
+    indices,
+    keep: keepMesh,
+    ti: 0,
+    triangles: 0,
+    polygons: 0,
+    degenerate: 0,
+    budget,
+  };
   const skipped = header.elements.filter((e) => e !== vertexEl && e !== faceEl && e.count > 0);
   if (skipped.length)
     warnings.push(`elements not loaded: ${skipped.map((e) => `${e.name} (${e.count})`).join(', ')}`);
@@ -207,7 +219,7 @@ export function parsePly(b: Uint8Array, budget: MemoryBudget): ParsedModel {
         `vertex ${Math.floor(i / 3)} has a non-finite coordinate (${positions[i]})`,
       );
   }
-  const triangles = state.ti / 3;
+  const triangles = state.triangles;
   return {
     format:
       header.format === 'ascii'
@@ -232,14 +244,17 @@ export function parsePly(b: Uint8Array, budget: MemoryBudget): ParsedModel {
       comments: header.comments,
       faces: faceEl?.count ?? 0,
     },
-    mesh: { positions, indices },
+    ...(keepMesh ? { mesh: { positions, indices } } : {}),
   };
 }
 
 interface BodyState {
   positions: Float32Array;
+  /** The triangle list when `keep` (else empty) and its length. */
   indices: Uint32Array;
+  keep: boolean;
   ti: number;
+  triangles: number;
   polygons: number;
   degenerate: number;
   budget: MemoryBudget;
@@ -258,6 +273,8 @@ function pushFace(state: BodyState, poly: Uint32Array, k: number, nv: number, fa
         `face ${face.toLocaleString('en-US')} refers to vertex ${poly[i]}, out of range (${nv.toLocaleString('en-US')} vertices)`,
       );
   }
+  state.triangles += k - 2;
+  if (!state.keep) return;
   const need = (k - 2) * 3;
   if (state.ti + need > state.indices.length)
     state.indices = growUint32(state.indices, state.ti, need, state.budget, 'index buffer');
@@ -469,8 +486,10 @@ function readBinary(
       if (it === 'float32' || it === 'float64')
         throw new ModelError('PAR004', 'face indices must be integers');
       const fast = ct === 'uint8' && (it === 'int32' || it === 'uint32');
+      const keep = state.keep;
       let idx = state.indices;
       let ti = state.ti;
+      let triangles = state.triangles;
       for (let f = 0; f < el.count; f++) {
         if (p + cs > end) truncated('face list');
         const n = fast ? b[p]! : read(ct, p);
@@ -488,6 +507,8 @@ function readBinary(
               `face ${f.toLocaleString('en-US')} refers to vertex ${it === 'int32' ? badIndex | 0 : badIndex}, out of range (${nv.toLocaleString('en-US')} vertices)`,
             );
           }
+          triangles++;
+          if (!keep) continue;
           if (ti + 3 > idx.length) {
             state.ti = ti;
             idx = state.indices = growUint32(idx, ti, 3, state.budget, 'index buffer');
@@ -504,11 +525,14 @@ function readBinary(
           list[k] = v < 0 ? 0xffffffff : v;
         }
         state.ti = ti;
+        state.triangles = triangles;
         pushFace(state, list, n, nv, f);
         idx = state.indices;
         ti = state.ti;
+        triangles = state.triangles;
       }
       state.ti = ti;
+      state.triangles = triangles;
       continue;
     }
     // General case: walk every property of every record.

@@ -230,3 +230,47 @@ export function boxOfPositions(positions: Float32Array, count: number, indices?:
   }
   return finishBox(minX, minY, minZ, maxX, maxY, maxZ);
 }
+
+/**
+ * Bounding box of `count` positions stored block after block (each block's length a multiple of 3);
+ * with `used`, only of the vertices whose byte is 1.
+ */
+export function boxOfBlocks(blocks: Float32Array[], count: number, used?: Uint8Array): BBox | null {
+  let minX = Number.POSITIVE_INFINITY;
+  let minY = Number.POSITIVE_INFINITY;
+  let minZ = Number.POSITIVE_INFINITY;
+  let maxX = Number.NEGATIVE_INFINITY;
+  let maxY = Number.NEGATIVE_INFINITY;
+  let maxZ = Number.NEGATIVE_INFINITY;
+  let v = 0;
+  for (const P of blocks) {
+    const n = Math.min(P.length, (count - v) * 3);
+    for (let i = 0; i < n; i += 3, v++) {
+      if (used && used[v] === 0) continue;
+      const x = P[i]!;
+      const y = P[i + 1]!;
+      const z = P[i + 2]!;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+      if (z < minZ) minZ = z;
+      if (z > maxZ) maxZ = z;
+    }
+    if (v >= count) break;
+  }
+  return finishBox(minX, minY, minZ, maxX, maxY, maxZ);
+}
+
+/** `count` positions stored block after block, in one array (for a caller that keeps the mesh). */
+export function joinBlocks(blocks: Float32Array[], count: number, budget: MemoryBudget): Float32Array {
+  const out = newFloat32(count * 3, budget, 'vertex buffer');
+  let o = 0;
+  for (const P of blocks) {
+    const n = Math.min(P.length, count * 3 - o);
+    out.set(P.subarray(0, n), o);
+    o += n;
+    if (o >= count * 3) break;
+  }
+  return out;
+}

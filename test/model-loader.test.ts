@@ -2,7 +2,7 @@
 // timeouts and memory caps, and the `load` verb end to end.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,24 @@ describe('runLoader: files parsed in a child process', () => {
     const err = await promise.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LoaderCancelled);
     expect((err as LoaderCancelled).completed.map((o) => o.report.triangles)).toEqual([12]);
+  });
+});
+
+describe("the loader process's peak memory: within 3x the file plus a constant", () => {
+  it('an OBJ whose one polygon makes 12 bytes of triangles per 2 bytes of text', async () => {
+    // Kept, its triangle list alone would be 6 times the file: the loader counts and checks them.
+    const file = path.join(tmp, 'polygon.obj');
+    const face = ['f'];
+    for (let i = 0; i < 3_000_000; i++) face.push(String((i % 4) + 1));
+    writeFileSync(file, `v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\n${face.join(' ')}\n`);
+    const bytes = statSync(file).size;
+    const [out] = await runLoader([{ file }], limits);
+    const r = out!.report;
+    expect(r.error).toBeNull();
+    expect(r.triangles).toBe(2_999_998);
+    expect(r.bbox).toEqual({ min: [0, 0, 0], max: [1, 1, 1] });
+    expect(r.peakOverBaseBytes).not.toBeNull();
+    expect(r.peakOverBaseBytes!).toBeLessThanOrEqual(3 * bytes + 16 * 1024 * 1024);
   });
 });
 

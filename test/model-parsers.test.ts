@@ -322,12 +322,84 @@ describe('generated meshes of known size', () => {
   });
 });
 
+describe('the triangle list is kept only when asked, and nothing reported depends on it', () => {
+  // Without keepMesh (what the loader runs) OBJ, PLY and 3MF check, count and mark triangles
+  // without storing them; the counts, boxes, warnings and details must be the same either way.
+  const same = async (data: Buffer, name: string) => {
+    const counted = await parseModelBuffer(data, name);
+    const kept = await parseModelBuffer(data, name, undefined, { keepMesh: true });
+    expect({ ...counted, mesh: undefined }, name).toEqual({ ...kept, mesh: undefined });
+    return { counted, kept };
+  };
+  it('every real file', async () => {
+    for (const name of readdirSync(real)) {
+      const { counted, kept } = await same(readFileSync(path.join(real, name)), name);
+      if (/\.(obj|ply|3mf)$/i.test(name)) {
+        expect(counted.mesh, name).toBeUndefined();
+        expect(kept.mesh!.indices!.length / 3, name).toBe(
+          name.endsWith('.3mf') || name.endsWith('.3MF') ? kept.details.meshTriangles : kept.triangles,
+        );
+      }
+    }
+  });
+  it('an OBJ whose vertices span several blocks, some unused, and polygons', async () => {
+    const mesh = torusMesh(400, 200); // 80,000 vertices: two blocks of positions
+    const lines = [objFile(mesh).toString('latin1'), 'v 1000 1000 1000\n', 'f 1 2 3 4 5 6\n'];
+    const { counted, kept } = await same(Buffer.from(lines.join('')), 'x.obj');
+    expect(counted.vertices).toBe(80_001);
+    expect(counted.triangles).toBe(160_000 + 4);
+    expect(counted.warnings.join(' ')).toMatch(/1 vertices not used/);
+    // The box is the torus's: the unused far vertex (in the second block) stays out.
+    expect(counted.bbox!.max[0]).toBeLessThan(60);
+    // The kept positions are the torus's, across the block boundary.
+    const P = kept.mesh!.positions;
+    expect(P.length).toBe(80_001 * 3);
+    let worst = 0;
+    for (let i = 0; i < mesh.positions.length; i++)
+      worst = Math.max(worst, Math.abs(P[i]! - mesh.positions[i]!));
+    expect(worst).toBeLessThan(1e-4);
+    expect(P[80_000 * 3]).toBe(1000);
+  });
+  it('PLY with quads, ASCII and binary', async () => {
+    const n = 60;
+    const head = (format: string) =>
+      `ply\nformat ${format} 1.0\nelement vertex ${(n + 1) ** 2}\nproperty float x\nproperty float y\nproperty float z\nelement face ${n * n}\nproperty list uchar int vertex_indices\nend_header\n`;
+    const text: string[] = [head('ascii')];
+    const body = Buffer.alloc((n + 1) ** 2 * 12 + n * n * 17);
+    let o = 0;
+    for (let i = 0; i <= n; i++)
+      for (let j = 0; j <= n; j++) {
+        text.push(`${i} ${j} ${(i * j) % 7}\n`);
+        for (const v of [i, j, (i * j) % 7]) o = body.writeFloatLE(v, o);
+      }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        const a = i * (n + 1) + j;
+        const quad = [a, a + 1, a + n + 2, a + n + 1];
+        text.push(`4 ${quad.join(' ')}\n`);
+        o = body.writeUInt8(4, o);
+        for (const v of quad) o = body.writeInt32LE(v, o);
+      }
+    for (const data of [
+      Buffer.from(text.join('')),
+      Buffer.concat([Buffer.from(head('binary_little_endian')), body]),
+    ]) {
+      const { counted, kept } = await same(data, 'q.ply');
+      expect(counted.triangles).toBe(n * n * 2);
+      expect(kept.mesh!.indices!.length).toBe(n * n * 6);
+      expect(counted.bbox).toEqual({ min: [0, 0, 0], max: [n, n, 6] });
+    }
+  });
+});
+
 describe('OBJ details', () => {
-  const obj = (text: string) => parseModelBuffer(Buffer.from(text), 'x.obj');
+  const obj = (text: string, keepMesh = false) =>
+    parseModelBuffer(Buffer.from(text), 'x.obj', undefined, { keepMesh });
   it('polygons become fans; v/vt/vn, v//vn and negative indices', async () => {
     const r = await obj(
       'v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 0 5\nvt 0 0\nvt 1 0\nvt 1 1\nvn 0 0 1\n' +
         'g quads\nf 1/1/1 2/2/1 3/3/1 4/1/1\no neg\nf -5//1 -4//1 -1//1\nf 1 2 \\\n 5\n',
+      true,
     );
     expect(r.triangles).toBe(4);
     expect(Array.from(r.mesh!.indices!)).toEqual([0, 1, 2, 0, 2, 3, 0, 1, 4, 0, 1, 4]);
