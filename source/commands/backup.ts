@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { createBackup } from '../../services/backup-create.js';
 import { diffBackup } from '../../services/backup-diff.js';
 import { BackupError } from '../../services/backup-errors.js';
@@ -14,8 +13,9 @@ import {
 import { executePrune, planPrune } from '../../services/backup-prune.js';
 import { recordVerification } from '../../services/backup-state.js';
 import { type VerifyResult, verifyBackup } from '../../services/backup-verify.js';
-import { openStateDb } from '../../services/state-db.js';
-import { type CommandContext, printJson, UsageError, type VerbSpec } from './types.js';
+import { openStateDb, type StateDb } from '../../services/state-db.js';
+import { askYes } from './ask.js';
+import { type CommandContext, printJson, type SiteContext, UsageError, type VerbSpec } from './types.js';
 
 const verb: VerbSpec = {
   usage: `Usage
@@ -258,31 +258,45 @@ async function verify(ctx: CommandContext, names: string[]): Promise<number> {
   }
 }
 
-async function show(ctx: CommandContext, names: string[]): Promise<number> {
-  if (names.length !== 1) throw new UsageError('backup show: name one backup');
+/** Runs `fn` on the one backup that `names` names, with the state database open. */
+async function withOneBackup(
+  ctx: CommandContext,
+  names: string[],
+  sub: string,
+  fn: (site: SiteContext, stateDb: StateDb, file: string) => Promise<number>,
+): Promise<number> {
+  if (names.length !== 1) throw new UsageError(`backup ${sub}: name one backup`);
   const site = ctx.site();
   const stateDb = openStateDb(site.stateDbPath);
   try {
-    let target: { file: string };
+    let file: string;
     try {
-      target = findBackup({ paths: site.paths, stateDb }, names[0]!);
+      file = findBackup({ paths: site.paths, stateDb }, names[0]!).file;
     } catch (err) {
       if (err instanceof BackupError) return fail(ctx, err.message);
       throw err;
     }
-    const r = await verifyBackup(target.file, {
+    return await fn(site, stateDb, file);
+  } finally {
+    stateDb.close();
+  }
+}
+
+function show(ctx: CommandContext, names: string[]): Promise<number> {
+  return withOneBackup(ctx, names, 'show', async (site, stateDb, file) => {
+    const r = await verifyBackup(file, {
       config: site.loaded.config,
       inline: true,
       collectEntries: true,
       onProgress: progressPrinter(ctx),
     });
-    recordVerification(stateDb, target.file, r);
+    recordVerification(stateDb, file, r);
     clearProgress(ctx);
     if (ctx.json) {
       printJson(ctx, r);
       return r.ok ? 0 : 1;
     }
-    ctx.stdout.write(`${target.file}\n  ${verificationText(r)}\n`);
+    ctx.stdout.write(`${file}\n  ${verificationText(r)}\n`);
     if (r.manifest) {
       ctx.stdout.write(
         `manifest: ${r.manifest.backup_type}, taken ${r.manifest.timestamp}, version ${r.manifest.version}, ` +
@@ -316,24 +330,12 @@ async function show(ctx: CommandContext, names: string[]): Promise<number> {
       }
     }
     return r.ok ? 0 : 1;
-  } finally {
-    stateDb.close();
-  }
+  });
 }
 
-async function diff(ctx: CommandContext, names: string[]): Promise<number> {
-  if (names.length !== 1) throw new UsageError('backup diff: name one backup');
-  const site = ctx.site();
-  const stateDb = openStateDb(site.stateDbPath);
-  try {
-    let target: { file: string };
-    try {
-      target = findBackup({ paths: site.paths, stateDb }, names[0]!);
-    } catch (err) {
-      if (err instanceof BackupError) return fail(ctx, err.message);
-      throw err;
-    }
-    const d = await diffBackup(target.file, {
+function diff(ctx: CommandContext, names: string[]): Promise<number> {
+  return withOneBackup(ctx, names, 'diff', async (site, stateDb, file) => {
+    const d = await diffBackup(file, {
       paths: site.paths,
       config: site.loaded.config,
       stateDb,
@@ -374,19 +376,7 @@ async function diff(ctx: CommandContext, names: string[]): Promise<number> {
       show('~', f.changed, (x) => `${formatBytes(x.sizeThen ?? 0)} -> ${formatBytes(x.sizeNow ?? 0)}`);
     }
     return d.verification.ok ? 0 : 1;
-  } finally {
-    stateDb.close();
-  }
-}
-
-async function confirm(ctx: CommandContext, question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: ctx.stderr });
-  try {
-    const answer = await rl.question(`${question} [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
+  });
 }
 
 async function prune(ctx: CommandContext): Promise<number> {
@@ -429,7 +419,7 @@ async function prune(ctx: CommandContext): Promise<number> {
           `prune would delete ${count} file${count === 1 ? '' : 's'}; without a terminal, pass --yes (or --dry-run to look)`,
         );
       }
-      if (!(await confirm(ctx, `Delete ${count} file${count === 1 ? '' : 's'} (${formatBytes(bytes)})?`))) {
+      if (!(await askYes(ctx, `Delete ${count} file${count === 1 ? '' : 's'} (${formatBytes(bytes)})?`))) {
         ctx.stdout.write('nothing deleted\n');
         return 1;
       }

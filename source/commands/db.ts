@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { ACTIONS, ActionRefusedError, planAction, runMaintenanceAction } from '../../services/db-actions.js';
 import { runDatabaseCheck } from '../../services/db-checks.js';
 import { DbError } from '../../services/db-connection.js';
@@ -13,6 +12,7 @@ import {
 import { runPromptSql } from '../../services/db-sql-prompt.js';
 import { type ActionKind, type CheckKind, run as runDbTask } from '../../services/db-tasks.js';
 import { openStateDb } from '../../services/state-db.js';
+import { askYes } from './ask.js';
 import { type CommandContext, printJson, UsageError, type VerbSpec } from './types.js';
 
 const SUBS = [
@@ -72,13 +72,7 @@ function failure(ctx: CommandContext, err: unknown): number {
 async function confirm(ctx: CommandContext, question: string): Promise<boolean> {
   if (ctx.flags.yes) return true;
   if (!process.stdin.isTTY || ctx.json) return false;
-  const rl = createInterface({ input: process.stdin, output: ctx.stderr });
-  try {
-    const answer = await rl.question(`${question} [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
+  return askYes(ctx, question);
 }
 
 function progressPrinter(ctx: CommandContext): ((line: string) => void) | undefined {

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { BackupError } from '../../services/backup-errors.js';
 import { RESTORE_SCOPES, type RestoreScope } from '../../services/backup-layout.js';
 import { findBackup } from '../../services/backup-list.js';
@@ -18,6 +17,7 @@ import {
 } from '../../services/restore.js';
 import { pendingRestore } from '../../services/restore-journal.js';
 import { openStateDb } from '../../services/state-db.js';
+import { ask, askYes } from './ask.js';
 import { type CommandContext, printJson, UsageError, type VerbSpec } from './types.js';
 
 const verb: VerbSpec = {
@@ -155,17 +155,6 @@ function fail(ctx: CommandContext, message: string): number {
   return 1;
 }
 
-async function ask(ctx: CommandContext, question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: ctx.stderr });
-  try {
-    return (await rl.question(question)).trim();
-  } finally {
-    rl.close();
-  }
-}
-
-const yes = async (ctx: CommandContext, q: string) => /^y(es)?$/i.test(await ask(ctx, `${q} [y/N] `));
-
 function printPlan(ctx: CommandContext, plan: RestorePlan, root: string): void {
   const v = plan.verification;
   const out = (s = '') => ctx.stdout.write(`${s}\n`);
@@ -277,7 +266,7 @@ async function proceed(
   if (!f.yes) {
     if (!interactive(ctx))
       return fail(ctx, 'refused: without a terminal, pass --yes to restore (or --dry-run to look)');
-    if (!(await yes(ctx, `Restore ${name} (${plan.scope}) into ${rs.paths.root}?`))) {
+    if (!(await askYes(ctx, `Restore ${name} (${plan.scope}) into ${rs.paths.root}?`))) {
       ctx.stdout.write('nothing was changed\n');
       return 1;
     }
@@ -287,7 +276,7 @@ async function proceed(
   if (app.app) {
     if (f.stopApp === false)
       return fail(ctx, `refused: Candy-Cadence is running (pid ${app.app.pid}) and --no-stop-app was given`);
-    if (!f.yes && !(await yes(ctx, `Candy-Cadence is running (pid ${app.app.pid}). Stop it?`)))
+    if (!f.yes && !(await askYes(ctx, `Candy-Cadence is running (pid ${app.app.pid}). Stop it?`)))
       return fail(ctx, 'refused: Candy-Cadence is still running');
     ctx.stderr.write(`[app] stopping Candy-Cadence (pid ${app.app.pid})\n`);
     const stop = await stopApplication(rs, app.app);
@@ -339,7 +328,7 @@ async function maybeStart(ctx: CommandContext, rs: RestoreSite, appStopped: bool
     );
     return;
   }
-  if (!f.yes && !(interactive(ctx) && (await yes(ctx, 'Start Candy-Cadence again?')))) return;
+  if (!f.yes && !(interactive(ctx) && (await askYes(ctx, 'Start Candy-Cadence again?')))) return;
   const r = await startApplication(rs);
   ctx.stderr.write(`[start] ${r.message}\n`);
 }
@@ -380,7 +369,7 @@ async function recover(ctx: CommandContext, rs: RestoreSite, mode: 'complete' | 
     );
   if (!f.yes) {
     if (!interactive(ctx)) return fail(ctx, `refused: without a terminal, pass --yes to ${what} it`);
-    if (!(await yes(ctx, `${what[0]!.toUpperCase()}${what.slice(1)} it?`))) return 1;
+    if (!(await askYes(ctx, `${what[0]!.toUpperCase()}${what.slice(1)} it?`))) return 1;
   }
   try {
     const outcome = await recoverRestore(rs, mode, { onProgress: stepPrinter(ctx) });
