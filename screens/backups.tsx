@@ -9,6 +9,7 @@ import { KIND_LABEL } from '../services/backup-names.js';
 import { type BackupProgress, formatAge, formatBytes, formatDuration } from '../services/backup-progress.js';
 import { RestoreSession } from '../services/restore-session.js';
 import { RestoreWalkthrough } from './backups-restore.js';
+import { selectionStep } from './components/selection.js';
 import { type Column, Table } from './components/table.js';
 import { padEnd, truncate, truncateStart, wrapText } from './components/text.js';
 import type { ConsoleContextValue, ScreenDefinition, ScreenProps } from './context.js';
@@ -349,25 +350,12 @@ function BackupsScreen({ width, height }: ScreenProps) {
           return true;
       }
     }
+    const step = selectionStep(command, count, page);
+    if (step) {
+      setSelected(step(sel));
+      return true;
+    }
     switch (command) {
-      case 'up':
-        setSelected(Math.max(0, sel - 1));
-        return true;
-      case 'down':
-        setSelected(Math.min(Math.max(0, count - 1), sel + 1));
-        return true;
-      case 'page-up':
-        setSelected(Math.max(0, sel - page));
-        return true;
-      case 'page-down':
-        setSelected(Math.min(Math.max(0, count - 1), sel + page));
-        return true;
-      case 'top':
-        setSelected(0);
-        return true;
-      case 'bottom':
-        setSelected(Math.max(0, count - 1));
-        return true;
       case 'open':
         if (current) {
           setScroll(0);

@@ -16,6 +16,7 @@ import {
 } from '../services/bench-session.js';
 import { formatP, SIGNIFICANCE_TEST } from '../services/bench-stats.js';
 import { formatBytes, formatMs } from '../services/model-format.js';
+import { selectionStep } from './components/selection.js';
 import { type Column, Table } from './components/table.js';
 import { padEnd, truncate, truncateStart } from './components/text.js';
 import type { ConsoleContextValue, ScreenDefinition, ScreenProps } from './context.js';
@@ -97,17 +98,15 @@ function statusLine(s: BenchSessionState, width: number): { text: string; color?
   };
 }
 
-function FilesPane({
-  s,
-  width,
-  height,
-  selected,
-}: {
+/** What each of the three panes draws from: the session, its area and its selected row. */
+interface PaneProps {
   s: BenchSessionState;
   width: number;
   height: number;
   selected: number;
-}) {
+}
+
+function FilesPane({ s, width, height, selected }: PaneProps) {
   const picked = new Set(s.picked);
   const columns: Column<Candidate>[] = [
     { title: ' ', width: 3, get: (c) => (picked.has(c.file) ? '[x]' : '[ ]') },
@@ -133,17 +132,7 @@ function FilesPane({
   );
 }
 
-function ResultsPane({
-  s,
-  width,
-  height,
-  selected,
-}: {
-  s: BenchSessionState;
-  width: number;
-  height: number;
-  selected: number;
-}) {
+function ResultsPane({ s, width, height, selected }: PaneProps) {
   const columns: Column<FileResult>[] = [
     { title: 'FILE', width: 'grow', get: (r) => r.key.split('/').pop() ?? r.key },
     {
@@ -208,17 +197,7 @@ function ResultsPane({
   );
 }
 
-function HistoryPane({
-  s,
-  width,
-  height,
-  selected,
-}: {
-  s: BenchSessionState;
-  width: number;
-  height: number;
-  selected: number;
-}) {
+function HistoryPane({ s, width, height, selected }: PaneProps) {
   const columns: Column<RunRow>[] = [
     { title: 'RUN', width: 5, align: 'right', get: (r) => `#${r.id}` },
     { title: 'WHEN', width: 16, get: (r) => new Date(r.startedAt).toLocaleString('sv-SE').slice(0, 16) },
@@ -256,30 +235,15 @@ function BenchScreen({ width, height }: ScreenProps) {
   const count =
     pane === 'files' ? s.candidates.length : pane === 'results' ? s.results.length : s.history.length;
   const sel = Math.min(cursor[pane], Math.max(0, count - 1));
-  const move = (delta: number) =>
-    setCursor((c) => ({ ...c, [pane]: Math.max(0, Math.min(Math.max(0, count - 1), sel + delta)) }));
   const bodyHeight = Math.max(4, height - 3);
 
   useCommands((command) => {
+    const step = selectionStep(command, count, bodyHeight - 2);
+    if (step) {
+      setCursor((c) => ({ ...c, [pane]: step(sel) }));
+      return true;
+    }
     switch (command) {
-      case 'up':
-        move(-1);
-        return true;
-      case 'down':
-        move(1);
-        return true;
-      case 'page-up':
-        move(-(bodyHeight - 2));
-        return true;
-      case 'page-down':
-        move(bodyHeight - 2);
-        return true;
-      case 'top':
-        move(-count);
-        return true;
-      case 'bottom':
-        move(count);
-        return true;
       case 'left':
       case 'right': {
         const i = PANES.indexOf(pane);

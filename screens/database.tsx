@@ -10,6 +10,7 @@ import type { DbObject } from '../services/db-info.js';
 import type { SlowQueryPattern } from '../services/db-slow-queries.js';
 import type { ActionKind } from '../services/db-tasks.js';
 import type { KeyBinding } from '../source/keymap.js';
+import { selectionStep } from './components/selection.js';
 import { type Level, StatusBadge } from './components/status.js';
 import { type Column, Table } from './components/table.js';
 import { formatAge, formatBytes, padEnd, truncate, wrapText } from './components/text.js';
@@ -385,6 +386,16 @@ function DatabaseScreen({ width, height }: ScreenProps) {
   };
 
   useCommands((command) => {
+    // In a pattern's detail, up and down scroll it; the other moves still move the selection.
+    if (detail !== null && (command === 'up' || command === 'down')) {
+      setScroll((s) => (command === 'up' ? Math.max(0, s - 1) : s + 1));
+      return true;
+    }
+    const step = selectionStep(command, count, bodyHeight);
+    if (step) {
+      setSelected(step);
+      return true;
+    }
     switch (command) {
       case 'left':
       case 'right': {
@@ -396,26 +407,6 @@ function DatabaseScreen({ width, height }: ScreenProps) {
         setScroll(0);
         return true;
       }
-      case 'up':
-        if (detail !== null) setScroll((s) => Math.max(0, s - 1));
-        else setSelected((s) => Math.max(0, s - 1));
-        return true;
-      case 'down':
-        if (detail !== null) setScroll((s) => s + 1);
-        else setSelected((s) => Math.min(Math.max(0, count - 1), s + 1));
-        return true;
-      case 'page-up':
-        setSelected((s) => Math.max(0, s - bodyHeight));
-        return true;
-      case 'page-down':
-        setSelected((s) => Math.min(Math.max(0, count - 1), s + bodyHeight));
-        return true;
-      case 'top':
-        setSelected(0);
-        return true;
-      case 'bottom':
-        setSelected(Math.max(0, count - 1));
-        return true;
       case 'open':
         if (pane === 'slow' && patterns[selected]) {
           setDetail(selected);

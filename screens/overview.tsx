@@ -17,6 +17,7 @@ import type { LiveState } from '../services/log-live.js';
 import { LEVEL_RANK } from '../services/log-parse.js';
 import type { ResourceMonitorState } from '../services/resource-monitor.js';
 import { createStore } from '../services/store.js';
+import { selectionStep } from './components/selection.js';
 import { LEVEL_STYLE } from './components/status.js';
 import { formatAge, formatBytes, padEnd, truncate } from './components/text.js';
 import type { ConsoleContextValue, ScreenDefinition, ScreenId, ScreenProps } from './context.js';
@@ -186,6 +187,11 @@ function Overview({ width, height }: ScreenProps) {
   };
 
   useCommands((command) => {
+    const step = selectionStep(command, alerts.length, 5);
+    if (step) {
+      select(step(sel));
+      return true;
+    }
     switch (command) {
       case 'refresh':
         ctx.ui.flash('running the health checks…', 'info');
@@ -195,24 +201,6 @@ function Overview({ width, height }: ScreenProps) {
           else
             ctx.ui.flash(`health: ${VERDICT_WORD[s.report?.verdict ?? 'unknown'].toLowerCase()}`, 'success');
         });
-        return true;
-      case 'up':
-        select(sel - 1);
-        return true;
-      case 'down':
-        select(sel + 1);
-        return true;
-      case 'page-up':
-        select(sel - 5);
-        return true;
-      case 'page-down':
-        select(sel + 5);
-        return true;
-      case 'top':
-        select(0);
-        return true;
-      case 'bottom':
-        select(alerts.length - 1);
         return true;
       case 'acknowledge': {
         if (!selectedAlert) {

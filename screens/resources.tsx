@@ -16,6 +16,7 @@ import { labelOf, METRIC, type Unit, unitOf } from '../services/resource-metrics
 import { nextInterval, type ResourceMonitorState } from '../services/resource-monitor.js';
 import type { ResourceSnapshot } from '../services/sampler.js';
 import { blockChart, fitScale } from './components/chart.js';
+import { selectionStep } from './components/selection.js';
 import { bar, sparkline } from './components/sparkline.js';
 import { LEVEL_STYLE } from './components/status.js';
 import { formatBytes, padEnd, padStart, truncate } from './components/text.js';
@@ -671,32 +672,14 @@ function ResourcesScreen({ width, height }: ScreenProps) {
       else return false;
       return true;
     }
-    // Keys may arrive faster than renders: move from the latest selection, not this render's.
-    const ids = selectable.map((l) => l.id);
-    const move = (delta: number) =>
-      setSelectedId((current) => {
-        const from = Math.max(0, ids.indexOf(current));
-        return ids[Math.max(0, Math.min(ids.length - 1, from + delta))] ?? current;
-      });
+    const step = selectionStep(command, selectable.length, 10);
+    if (step) {
+      // Keys may arrive faster than renders: move from the latest selection, not this render's.
+      const ids = selectable.map((l) => l.id);
+      setSelectedId((current) => ids[step(Math.max(0, ids.indexOf(current)))] ?? current);
+      return true;
+    }
     switch (command) {
-      case 'up':
-        move(-1);
-        return true;
-      case 'down':
-        move(1);
-        return true;
-      case 'page-up':
-        move(-10);
-        return true;
-      case 'page-down':
-        move(10);
-        return true;
-      case 'top':
-        move(-selectable.length);
-        return true;
-      case 'bottom':
-        move(selectable.length);
-        return true;
       case 'open':
         if (selected) setChart({ metrics: selected.metrics ?? [], range: '1h', reason: selected.reason });
         return true;
