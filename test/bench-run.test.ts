@@ -8,7 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importBaselineJson, listRuns, loadBaselines } from '../services/bench-baseline.js';
-import { checkTargets, expandPaths, keyOf, runBench, saveReportAsBaseline } from '../services/bench-run.js';
+import {
+  type BenchOptions,
+  checkTargets,
+  expandPaths,
+  keyOf,
+  runBench,
+  saveReportAsBaseline,
+} from '../services/bench-run.js';
 import { readAppLoads } from '../services/perf-log.js';
 import { cliEntryPath } from '../services/self-exec.js';
 import { openStateDb, type StateDb } from '../services/state-db.js';
@@ -96,10 +103,9 @@ describe('runBench with the state database', () => {
     db = openStateDb(path.join(state, 'bench.db'));
   });
   afterAll(() => db.close());
-
-  it('statistics per file, the run recorded, no baseline yet', async () => {
-    const progress: string[] = [];
-    const report = await runBench({
+  /** A run recorded in db: the site's models, 3 runs after 1 warm-up, unless the test says otherwise. */
+  const benchSite = (opts: Partial<BenchOptions> = {}) =>
+    runBench({
       paths: [models()],
       runs: 3,
       warmup: 1,
@@ -107,8 +113,12 @@ describe('runBench with the state database', () => {
       thresholdPercent: 110,
       siteRoot: site,
       db,
-      onProgress: (p) => progress.push(p.type),
+      ...opts,
     });
+
+  it('statistics per file, the run recorded, no baseline yet', async () => {
+    const progress: string[] = [];
+    const report = await benchSite({ onProgress: (p) => progress.push(p.type) });
     expect(report.files.map((f) => f.key)).toEqual([
       'data/models/sub/box.3mf',
       'data/models/trimesh--rabbit.obj',
@@ -129,15 +139,7 @@ describe('runBench with the state database', () => {
   });
 
   it('saving a baseline writes the database and performance_baseline.json', async () => {
-    const report = await runBench({
-      paths: [models()],
-      runs: 3,
-      warmup: 1,
-      limits,
-      thresholdPercent: 110,
-      siteRoot: site,
-      db,
-    });
+    const report = await benchSite();
     const saved = saveReportAsBaseline(db, report, { siteRoot: site, version: '0.1.0' });
     expect(saved).toEqual({ saved: 3, file: path.join(site, 'performance_baseline.json') });
     const baselines = loadBaselines(db);
@@ -151,15 +153,7 @@ describe('runBench with the state database', () => {
     expect(listRuns(db)[0]!.savedAsBaseline).toBe(true);
     // Compared against it next time: a real second run is within noise or faster, not a regression
     // (the runs are short, so only the decision's shape is checked).
-    const again = await runBench({
-      paths: [models()],
-      runs: 3,
-      warmup: 1,
-      limits,
-      thresholdPercent: 110,
-      siteRoot: site,
-      db,
-    });
+    const again = await benchSite();
     expect(again.baselineSource).toBe('state database');
     for (const f of again.files) expect(f.baseline).not.toBeNull();
   });
@@ -172,15 +166,7 @@ describe('runBench with the state database', () => {
       "UPDATE bench_baselines SET mean_ms = 1000000, stddev_ms = 0.0001, n = 5 WHERE key LIKE '%rabbit%'",
     ).run();
     // Ten runs: the host is shared, single runs can be 30 times slower than the next one.
-    const report = await runBench({
-      paths: [models()],
-      runs: 10,
-      warmup: 2,
-      limits,
-      thresholdPercent: 110,
-      siteRoot: site,
-      db,
-    });
+    const report = await benchSite({ runs: 10, warmup: 2 });
     const byKey = Object.fromEntries(report.files.map((f) => [f.key, f.verdict]));
     expect(byKey['data/models/trimesh--torus.STL']!.status).toBe('regression');
     expect(byKey['data/models/trimesh--torus.STL']!.p!).toBeLessThan(0.05);
@@ -197,27 +183,11 @@ describe('runBench with the state database', () => {
       const changed = Buffer.from(original);
       changed[200] = (changed[200]! + 1) % 256;
       writeFileSync(torus, changed);
-      const r1 = await runBench({
-        paths: [torus],
-        runs: 2,
-        warmup: 0,
-        limits,
-        thresholdPercent: 110,
-        siteRoot: site,
-        db,
-      });
+      const r1 = await benchSite({ paths: [torus], runs: 2, warmup: 0 });
       expect(r1.files[0]!.changedSinceBaseline).toBe(true);
       expect(r1.files[0]!.verdict.explanation).toMatch(/changed since the baseline/);
       writeFileSync(torus, original.subarray(0, 1000));
-      const r2 = await runBench({
-        paths: [torus],
-        runs: 2,
-        warmup: 0,
-        limits,
-        thresholdPercent: 110,
-        siteRoot: site,
-        db,
-      });
+      const r2 = await benchSite({ paths: [torus], runs: 2, warmup: 0 });
       expect(r2.files[0]!.error?.code).toBe('PAR004');
       expect(r2.files[0]!.verdict.status).toBe('failed');
       expect(r2.regressions).toBe(1);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { counterDelta, counterRate } from '../services/proc-counters.js';
-import { Sampler } from '../services/sampler.js';
+import { Sampler, type SamplerOptions } from '../services/sampler.js';
 import { advanceProcRoot, copyProcRoot, fixture, writeProc } from './helpers/proc-root.js';
 
 let dir: string;
@@ -119,16 +119,16 @@ function handMadeRoot(): string {
   return root;
 }
 
+/** A sampler on a hand-made /proc root: no /sys, the fake statfs, and what the test adds. */
+function handMadeSampler(root: string, opts: Partial<SamplerOptions> = {}): Sampler {
+  return new Sampler({ procRoot: root, sysRoot: path.join(dir, 'none'), statfs: fakeStatfs, ...opts });
+}
+
 describe('rates across counter wrap and restarts', () => {
   it('a 32-bit wrap gives the right rate; a restart gives none for one tick, then resumes', () => {
     const root = handMadeRoot();
     let clock = 0;
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
-      now: () => clock,
-      statfs: fakeStatfs,
-    });
+    const s = handMadeSampler(root, { now: () => clock });
     s.sample();
     clock += 1000;
     // eth0 wraps at 2^32 (+3000 bytes); eth1 restarts (interface re-created); sda restarts; sdb grows.
@@ -168,12 +168,7 @@ describe('rates across counter wrap and restarts', () => {
 
   it('a clock that did not move gives no rates rather than infinities', () => {
     const root = handMadeRoot();
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
-      now: () => 5,
-      statfs: fakeStatfs,
-    });
+    const s = handMadeSampler(root, { now: () => 5 });
     s.sample();
     const t = s.sample();
     expect(t.cpu!.percent).toBeNull();
@@ -206,11 +201,8 @@ describe('the application process', () => {
   it('not running: says so; seen then gone: says since when', () => {
     const root = handMadeRoot();
     let clock = 10_000;
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
+    const s = handMadeSampler(root, {
       now: () => clock,
-      statfs: fakeStatfs,
       app: { pidFile: path.join(dir, 'app.pid'), pattern: 'candy_cadence' },
       appScanIntervalMs: 0,
     });
@@ -248,11 +240,8 @@ describe('the application process', () => {
 
   it('not running at start: "since" comes from history (appLastSeenAt)', () => {
     const root = handMadeRoot();
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
+    const s = handMadeSampler(root, {
       now: () => 50_000,
-      statfs: fakeStatfs,
       app: { pidFile: null, pattern: 'candy_cadence' },
       appLastSeenAt: 20_000,
     });
@@ -265,12 +254,7 @@ describe('the application process', () => {
     const pidFile = path.join(dir, 'candy_cadence.pid');
     writeFileSync(pidFile, '999999\n');
     fakeProcess(root, 777, 'python3 /opt/candy_cadence/main.py');
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
-      statfs: fakeStatfs,
-      app: { pidFile, pattern: 'candy_cadence' },
-    });
+    const s = handMadeSampler(root, { app: { pidFile, pattern: 'candy_cadence' } });
     const app = s.sample().app;
     expect(app).toMatchObject({ running: true, pid: 777, via: 'pattern' });
     expect(app.stalePidFile).toEqual({ pid: 999999, reason: 'pid file names 999999, which is not running' });
@@ -285,12 +269,7 @@ describe('the application process', () => {
     const written = (1_700_000_000 - 86_400) * 1000;
     utimesSync(pidFile, written / 1000, written / 1000);
     fakeProcess(root, 888, 'sshd: someone');
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
-      statfs: fakeStatfs,
-      app: { pidFile, pattern: 'candy_cadence' },
-    });
+    const s = handMadeSampler(root, { app: { pidFile, pattern: 'candy_cadence' } });
     const app = s.sample().app;
     expect(app.running).toBe(false);
     expect(app.stalePidFile!.reason).toMatch(
@@ -305,11 +284,8 @@ describe('the application process', () => {
     const pidFile = path.join(dir, 'candy_cadence.pid');
     writeFileSync(pidFile, '500\n');
     fakeProcess(root, 500, 'candy_cadence', { startTicks: 1000 });
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
+    const s = handMadeSampler(root, {
       now: () => clock,
-      statfs: fakeStatfs,
       app: { pidFile, pattern: null },
     });
     expect(s.sample().app).toMatchObject({ running: true, pid: 500, via: 'pid file' });
@@ -331,11 +307,8 @@ describe('the application process', () => {
     let clock = 0;
     const pidFile = path.join(dir, 'candy_cadence.pid');
     fakeProcess(root, 600, 'python3 other/candy_cadence_tool.py');
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
+    const s = handMadeSampler(root, {
       now: () => clock,
-      statfs: fakeStatfs,
       app: { pidFile, pattern: 'candy_cadence' },
       appScanIntervalMs: 5000,
     });
@@ -355,11 +328,8 @@ describe('the application process', () => {
       writeProc(root, `${pid}/cmdline`, `/usr/bin/worker\0--id\0${pid}\0`);
     fakeProcess(root, 4321, 'python3 -m candy_cadence');
     let clock = 0;
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
+    const s = handMadeSampler(root, {
       now: () => clock,
-      statfs: fakeStatfs,
       app: { pidFile: null, pattern: 'candy_cadence' },
       appScanIntervalMs: 60_000,
     });
@@ -379,12 +349,7 @@ describe('the application process', () => {
     fakeProcess(root, 321, 'candy_cadence');
     rmSync(path.join(root, '321/fd'), { recursive: true });
     writeFileSync(path.join(root, '321/fd'), 'not a folder');
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
-      statfs: fakeStatfs,
-      app: { pidFile: null, pattern: 'candy_cadence' },
-    });
+    const s = handMadeSampler(root, { app: { pidFile: null, pattern: 'candy_cadence' } });
     const app = s.sample().app;
     expect(app.running).toBe(true);
     expect(app.openFiles).toBeNull();
@@ -421,7 +386,7 @@ describe('when /proc cannot be read', () => {
     const failing = () => {
       throw Object.assign(new Error("EACCES: permission denied, statfs '/'"), { code: 'EACCES' });
     };
-    const s = new Sampler({ procRoot: root, sysRoot: path.join(dir, 'none'), statfs: failing });
+    const s = handMadeSampler(root, { statfs: failing });
     const snap = s.sample();
     expect(snap.memory).toBeNull();
     expect(snap.unavailable.memory).toMatch(/EISDIR/);
@@ -445,11 +410,8 @@ describe('when /proc cannot be read', () => {
     );
     let clock = 0;
     let answer: (() => void) | null = null;
-    const s = new Sampler({
-      procRoot: root,
-      sysRoot: path.join(dir, 'none'),
+    const s = handMadeSampler(root, {
       now: () => clock,
-      statfs: fakeStatfs,
       statfsAsync: () =>
         new Promise((resolve) => {
           answer = () => resolve(fakeStatfs());
