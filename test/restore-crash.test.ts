@@ -20,23 +20,13 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackup } from '../services/backup-create.js';
 import { verifyBackup } from '../services/backup-verify.js';
+import { rng } from '../services/demo-log-lines.js';
 import { pendingRestore, workDir } from '../services/restore-journal.js';
 import { makeSite, runCli, type TestSite } from './helpers/backup-site.js';
 import { type Fingerprint, fingerprint, fingerprintDiff, leaveWalBehind } from './helpers/restore-site.js';
 
 const SEED = Number(process.env.CADENCE_TEST_SEED ?? 20261123);
 const TRIALS = Number(process.env.CADENCE_TEST_CRASH_TRIALS ?? 22);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const GROUPS: Array<[string, RegExp]> = [
   ['journal', /^(start|journal created)$/],
@@ -95,7 +85,7 @@ afterAll(() => site?.cleanup());
 
 /** Seeded kill points: at least two in every group, the rest anywhere. */
 function pickKillPoints(
-  rng: () => number,
+  random: () => number,
 ): Array<{ at: number; group: string; mode: '--resume' | '--rollback' }> {
   const byGroup = new Map<string, number[]>();
   labels.forEach((label, i) => {
@@ -109,23 +99,23 @@ function pickKillPoints(
   for (const [g] of GROUPS) {
     const points = [...byGroup.get(g)!];
     for (const mode of ['--resume', '--rollback'] as const) {
-      const i = Math.floor(rng() * points.length);
+      const i = Math.floor(random() * points.length);
       picks.push({ at: points[i]!, group: g, mode });
       if (points.length > 1) points.splice(i, 1);
     }
   }
   while (picks.length < TRIALS) {
-    const at = 1 + Math.floor(rng() * labels.length);
+    const at = 1 + Math.floor(random() * labels.length);
     const group = GROUPS.find(([, re]) => re.test(labels[at - 1]!))?.[0] ?? 'other';
-    picks.push({ at, group, mode: rng() < 0.5 ? '--resume' : '--rollback' });
+    picks.push({ at, group, mode: random() < 0.5 ? '--resume' : '--rollback' });
   }
   return picks;
 }
 
 describe('restore killed with SIGKILL at any point', () => {
   it(`ends exactly old or exactly new after recovery (${TRIALS} seeded trials, seed ${SEED})`, async () => {
-    const rng = mulberry32(SEED);
-    const picks = pickKillPoints(rng);
+    const random = rng(SEED); // mulberry32: the same trials for the same seed
+    const picks = pickKillPoints(random);
     const safetyAt = labels.indexOf('safety snapshot verified') + 1;
     const stagedAt = labels.indexOf('phase staged: written') + 1;
     expect(safetyAt).toBeGreaterThan(0);
