@@ -2,7 +2,7 @@
 // with modes (normal, help, dialog, prompt) so that typing into a field never fires a global key.
 import { TextInput } from '@inkjs/ui';
 import { Box, type Key, Text, useApp, useInput } from 'ink';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { webhookNotifier } from '../../screens/alert-notifier.js';
 import type {
   CommandHandler,
@@ -128,17 +128,21 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
   // Ink hands over one read of stdin at a time: keys typed fast, sent over a slow SSH link or while
   // a frame was being drawn arrive together ("3456?") and would match nothing. Outside a text prompt,
   // plain printable characters are taken one by one.
-  // Each key is handled after the previous one has been drawn: ink hands a read to its input
+  // Each key is handled after the previous one has been committed: ink hands a read to its input
   // handlers inside one React batch, so keys handled in a loop would all see the state before the
-  // first ("jjj" moved the selection once). The rest of a burst waits in a queue, one key per timer turn
-  // (React renders the previous key in a scheduler task of the turn before).
+  // first ("jjj" moved the selection once). The rest of a burst waits in a queue; handling a key
+  // also bumps keyTurn, so the key's updates and App commit together, and App's layout effect (run
+  // after every child's, where screens refresh their handlers) takes the next key.
   const queued = useRef<Array<[string, Key]>>([]);
-  const drain = () => {
+  const [keyTurn, setKeyTurn] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once per key turn; handleKey reads the latest state through refs
+  useLayoutEffect(() => {
+    if (keyTurn === 0) return;
     const next = queued.current.shift();
     if (!next) return;
     handleKey(next[0], next[1]);
-    if (queued.current.length) setTimeout(drain, 0);
-  };
+    if (queued.current.length) setKeyTurn((t) => t + 1);
+  }, [keyTurn]);
   useInput((input, key) => {
     const keys: Array<[string, Key]> =
       input.length > 1 &&
@@ -156,7 +160,7 @@ export function App({ context, screens, size, initialScreen = 'overview' }: AppP
     handleKey(first![0], first![1]);
     if (rest.length) {
       queued.current.push(...rest);
-      setTimeout(drain, 0);
+      setKeyTurn((t) => t + 1);
     }
   });
 
