@@ -40,8 +40,12 @@ const PAD = 64;
 const MAX_TAG = 16 << 20;
 /** Vertices per block of positions (768 KiB of float32). */
 const BLOCK_VERTICES = 1 << 16;
-/** The shortest vertex element, `<vertex x="0" y="0" z="0"/>`: bounds a small part's vertex count. */
+/** The shortest vertex element, `<vertex x="0" y="0" z="0"/>`: bounds a part's vertex count. */
 const MIN_VERTEX_XML = 27;
+/** The shortest triangle element, `<triangle v1="0" v2="0" v3="0"/>`. */
+const MIN_TRIANGLE_XML = 33;
+/** Most vertices or triangles presized when the mesh is kept (192 MB each); past it, growth. */
+const KEEP_MAX_PRESIZE = 1 << 24;
 /** Past this many object instances in the built scene, no box is computed. */
 const MAX_INSTANCES = 1_000_000;
 
@@ -239,8 +243,17 @@ export class ModelScanner {
     xmlBytes: number,
   ) {
     // A small part's vertices all fit a block sized from its length; large parts add full blocks.
-    this.block = this.nextBlock(Math.min(BLOCK_VERTICES, Math.max(64, Math.ceil(xmlBytes / MIN_VERTEX_XML))));
-    this.indices = keepIndices ? newUint32(3 * 1024, budget, 'index buffer') : new Uint32Array(0);
+    const maxVertices = Math.max(64, Math.ceil(xmlBytes / MIN_VERTEX_XML));
+    if (keepIndices) {
+      // Keeping the mesh: one block and one triangle list sized for the most the XML can hold
+      // (bounded), so neither grows nor needs joining; untouched pages cost no memory.
+      this.block = this.nextBlock(Math.min(maxVertices, KEEP_MAX_PRESIZE));
+      const maxTriangles = Math.max(64, Math.ceil(xmlBytes / MIN_TRIANGLE_XML));
+      this.indices = newUint32(Math.min(maxTriangles, KEEP_MAX_PRESIZE) * 3, budget, 'index buffer');
+    } else {
+      this.block = this.nextBlock(Math.min(BLOCK_VERTICES, maxVertices));
+      this.indices = new Uint32Array(0);
+    }
   }
 
   /** A new block of positions (its pages become resident only as vertices are written). */
@@ -272,6 +285,7 @@ export class ModelScanner {
 
   /** All positions of the part in one array (only when the caller keeps the mesh). */
   joinedPositions(): Float32Array {
+    if (this.blocks.length === 1) return this.block.subarray(0, this.vertexCount * 3);
     const out = newFloat32(this.vertexCount * 3, this.budget, 'vertex buffer');
     let o = 0;
     this.forEachRange(0, this.vertexCount, (block, from, to) => {
