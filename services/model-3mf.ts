@@ -120,6 +120,8 @@ export interface Parse3mfOptions {
   chunkSize?: number;
   /** Inflate with Node's zlib stream instead of the synchronous path (tests). */
   forceStream?: boolean;
+  /** Inflate on a worker thread (default: parts of 8 MB of XML and more); false keeps it here. */
+  threaded?: boolean;
 }
 
 interface BuildItem {
@@ -303,12 +305,12 @@ export class ModelScanner {
   stalled = false;
 
   /**
-   * Scans complete markup in b[0..end); returns the offset of the first byte not consumed. Runs of
+   * Scans complete markup in b[start..end); returns the offset of the first byte not consumed. Runs of
    * <vertex> and <triangle> elements go to their own small loops (quick to optimise, and a path seen
    * late costs V8 only a small recompilation); everything else to the generic markup reader.
    */
-  scan(b: Uint8Array, end: number, final: boolean): number {
-    let p = 0;
+  scan(b: Uint8Array, start: number, end: number, final: boolean): number {
+    let p = start;
     for (;;) {
       // Text between tags is not needed (metadata text is read with its start tag).
       while (p < end && b[p] !== 60) p++;
@@ -938,12 +940,12 @@ async function scanPart(
     b,
     entry,
     limits.maxUncompressedBytes,
-    (buf, end, final) => {
-      const used = scanner.scan(buf, end, final);
+    (buf, start, end, final) => {
+      const used = scanner.scan(buf, start, end, final);
       if (end - used > MAX_TAG) scanner.fail('PAR004', 'a single XML tag longer than 16 MB');
       return used;
     },
-    { chunkSize: opts.chunkSize ?? CHUNK, pad: PAD, forceStream: opts.forceStream },
+    { chunkSize: opts.chunkSize ?? CHUNK, pad: PAD, forceStream: opts.forceStream, threaded: opts.threaded },
   );
   const text = rest.toString('latin1').trim();
   if (text) scanner.fail('PAR004', `XML ends inside a tag (truncated): "${text.slice(0, 30)}"`);

@@ -4,6 +4,12 @@
 // than the cap is refused before anything is inflated, and inflation stops as soon as the output
 // passes what the entry declared (a zip bomb lies about its size) or the cap.
 import { crc32, createInflateRaw, inflateRawSync, constants as zlibConstants } from 'node:zlib';
+import {
+  inflateOnThread,
+  SLOT_PREFIX,
+  ThreadInflateError,
+  threadInflateAvailable,
+} from './model-inflate-thread.js';
 import { ModelError, mb } from './model-types.js';
 
 export interface ZipEntry {
@@ -167,13 +173,13 @@ export function inflateSmall(b: Uint8Array, entry: ZipEntry, capBytes: number): 
 }
 
 /**
- * Receives an entry's bytes as they are inflated: `buf[0..end)` holds what the previous call left
+ * Receives an entry's bytes as they are inflated: `buf[start..end)` holds what the previous call left
  * unconsumed followed by the new bytes, and at least `pad` zero bytes follow `end` (a scanner may look
- * a few bytes ahead without a bounds check). Returns how many bytes from the start it consumed; the
- * rest is handed over again, in front of the next bytes. `final` marks the last call (everything
- * inflated, size and CRC checked).
+ * a few bytes ahead without a bounds check). Returns the offset of the first byte it did not consume
+ * (start..end); the rest is handed over again, in front of the next bytes. `final` marks the last call
+ * (everything inflated, size and CRC checked).
  */
-export type EntrySink = (buf: Buffer, end: number, final: boolean) => number;
+export type EntrySink = (buf: Buffer, start: number, end: number, final: boolean) => number;
 
 export interface StreamEntryOptions {
   /** Bytes inflated per step (default 256 KiB). */
@@ -182,7 +188,15 @@ export interface StreamEntryOptions {
   pad?: number;
   /** Inflate with Node's zlib stream even where the synchronous path is available (tests). */
   forceStream?: boolean;
+  /**
+   * Inflate on a worker thread while the sink reads what is ready (default: for deflated entries of
+   * THREAD_MIN_BYTES and more, where the overlap pays for the hand-over).
+   */
+  threaded?: boolean;
 }
+
+/** Entries from this size up are inflated on a worker thread by default. */
+export const THREAD_MIN_BYTES = 8 << 20;
 
 interface SyncInflater {
   /** Inflates input[inOff, inOff+inLen) into out[outOff, outOff+outLen); returns [availOut, availIn] after. */
@@ -227,6 +241,18 @@ function syncInflater(): SyncInflater | null {
     },
     close: () => z.close(),
   };
+}
+
+let handleChecked: boolean | null = null;
+
+/** Whether zlib's handle can be driven directly (checked once). */
+function handleAvailable(): boolean {
+  if (handleChecked === null) {
+    const inflater = syncInflater();
+    handleChecked = inflater !== null;
+    inflater?.close();
+  }
+  return handleChecked;
 }
 
 /**
@@ -278,7 +304,7 @@ export async function streamEntry(
     }
     const end = have + n;
     buf.fill(0, end, end + pad);
-    const used = sink(buf, end, final);
+    const used = sink(buf, 0, end, final);
     if (used < end && used > 0) buf.copyWithin(0, used, end);
     have = end - used;
   };
@@ -296,6 +322,61 @@ export async function streamEntry(
       if (p >= data.length) break;
     }
     return buf.subarray(0, have);
+  }
+
+  if (
+    !opts.forceStream &&
+    (opts.threaded ?? entry.uncompressedSize >= THREAD_MIN_BYTES) &&
+    threadInflateAvailable() &&
+    handleAvailable()
+  ) {
+    // The carried tail goes into the slot's free prefix, just in front of the new bytes (or, when
+    // longer than that, with them into `buf`).
+    let carry = Buffer.allocUnsafe(4096);
+    try {
+      inflateOnThread({
+        data,
+        declared: entry.uncompressedSize,
+        cap: capBytes,
+        crc: entry.crc32,
+        slot: chunk,
+        pad,
+        onSlot: (ring, start, end, final) => {
+          let from = ring;
+          let s = start - have;
+          let e = end;
+          if (have <= SLOT_PREFIX) carry.copy(ring, s, 0, have);
+          else {
+            const n = end - start;
+            if (buf.length < have + n + pad) buf = Buffer.allocUnsafe(have + n + pad);
+            carry.copy(buf, 0, 0, have);
+            ring.copy(buf, have, start, end);
+            from = buf;
+            s = 0;
+            e = have + n;
+            buf.fill(0, e, e + pad);
+          }
+          const used = sink(from, s, e, final);
+          have = e - used;
+          if (have > carry.length) carry = Buffer.allocUnsafe(Math.max(have, carry.length * 2));
+          from.copy(carry, 0, used, e);
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof ThreadInflateError)) throw err;
+      if (err.kind === 'over-declared') throw overDeclared(entry);
+      if (err.kind === 'over-cap')
+        throw new ModelError('PAR003', `${entry.name} inflates past the cap of ${mb(capBytes)}`);
+      if (err.kind === 'size')
+        throw new ModelError(
+          'PAR004',
+          `${entry.name}: inflated to ${err.total} bytes, declared ${entry.uncompressedSize} (truncated)`,
+        );
+      if (err.kind === 'crc') throw new ModelError('PAR004', `${entry.name}: CRC mismatch (corrupt data)`);
+      if (err.kind === 'thread') throw new ModelError('LOADER', `${entry.name}: ${err.message}`);
+      throw new ModelError('PAR004', `${entry.name}: corrupt deflate data (${err.message})`);
+    }
+    return carry.subarray(0, have);
   }
 
   const inflater = opts.forceStream ? null : syncInflater();
