@@ -42,10 +42,6 @@ const MAX_TAG = 16 << 20;
 const BLOCK_VERTICES = 1 << 16;
 /** The shortest vertex element, `<vertex x="0" y="0" z="0"/>`: bounds a part's vertex count. */
 const MIN_VERTEX_XML = 27;
-/** The shortest triangle element, `<triangle v1="0" v2="0" v3="0"/>`. */
-const MIN_TRIANGLE_XML = 33;
-/** Most vertices or triangles presized when the mesh is kept (192 MB each); past it, growth. */
-const KEEP_MAX_PRESIZE = 1 << 24;
 /** Past this many object instances in the built scene, no box is computed. */
 const MAX_INSTANCES = 1_000_000;
 
@@ -247,11 +243,12 @@ export class ModelScanner {
     // A small part's vertices all fit a block sized from its length; large parts add full blocks.
     const maxVertices = Math.max(64, Math.ceil(xmlBytes / MIN_VERTEX_XML));
     if (keepIndices) {
-      // Keeping the mesh: one block and one triangle list sized for the most the XML can hold
-      // (bounded), so neither grows nor needs joining; untouched pages cost no memory.
-      this.block = this.nextBlock(Math.min(maxVertices, KEEP_MAX_PRESIZE));
-      const maxTriangles = Math.max(64, Math.ceil(xmlBytes / MIN_TRIANGLE_XML));
-      this.indices = newUint32(Math.min(maxTriangles, KEEP_MAX_PRESIZE) * 3, budget, 'index buffer');
+      // Keeping the mesh: one block and one triangle list sized for a typical closed mesh (about
+      // twice as many triangles as vertices, ~50 and ~45 bytes of XML each: xml/140 vertices and
+      // xml/70 triangles), a little high, so that they rarely grow or need joining. (Not for the
+      // most the XML could hold: the allocator may hand out reused memory it must clear first.)
+      this.block = this.nextBlock(Math.min(maxVertices, Math.max(1024, Math.ceil(xmlBytes / 120))));
+      this.indices = newUint32(Math.max(1024, Math.ceil(xmlBytes / 60)) * 3, budget, 'index buffer');
     } else {
       this.block = this.nextBlock(Math.min(BLOCK_VERTICES, maxVertices));
       this.indices = new Uint32Array(0);

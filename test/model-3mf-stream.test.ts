@@ -195,6 +195,29 @@ describe('3MF model XML cut at every place by the inflate chunks', () => {
     }
   });
 
+  it('kept positions stay right when a part has far more vertices than its length suggests', async () => {
+    // 70,000 short vertices and one triangle: more than the kept block's estimate (xml/120) and more
+    // than one block of 65,536, so the positions are joined from several blocks.
+    const parts = [
+      '<?xml version="1.0"?><model xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02"><resources><object id="1"><mesh><vertices>',
+    ];
+    for (let v = 0; v < 70_000; v++) parts.push(`<vertex x="${v % 10}" y="${v % 7}" z="${v % 3}"/>`);
+    parts.push(
+      '</vertices><triangles><triangle v1="0" v2="1" v3="69999"/></triangles></mesh></object></resources><build><item objectid="1"/></build></model>',
+    );
+    for (const threaded of [false, true]) {
+      const r = await parse(pkg(parts.join('')), { threaded, chunkSize: 4096 });
+      const P = r.mesh!.positions;
+      expect(P.length).toBe(210_000);
+      let wrong = 0;
+      for (let v = 0; v < 70_000; v++)
+        if (P[v * 3] !== v % 10 || P[v * 3 + 1] !== v % 7 || P[v * 3 + 2] !== v % 3) wrong++;
+      expect(wrong).toBe(0);
+      expect(Array.from(r.mesh!.indices!)).toEqual([0, 1, 69_999]);
+      expect(r.bbox).toEqual({ min: [0, 0, 0], max: [9, 6, 2] });
+    }
+  });
+
   it('the loader keeps no triangle list unless asked: counts and box are the same', async () => {
     const data = threeMf(torusMesh(60, 40), 3);
     const counted = await parseModelBuffer(data, 'x.3mf');
