@@ -224,7 +224,7 @@ describe('cadence-ops bench', () => {
     try {
       const first = run(['--root', site, '--runs', '3', '--warmup', '1', '--save-baseline'], dir);
       expect(first.stderr).toBe('');
-      expect(first.status).toBe(0);
+      expect(first.status, first.stdout).toBe(0);
       expect(first.stdout).toMatch(/Benchmark of 3 files: 1 warm-up \+ 3 timed runs each/);
       expect(first.stdout).toMatch(/Welch's t-test, one-sided, α = 0.05/);
       expect(first.stdout).toMatch(/data\/models\/trimesh--torus.STL: stl-binary, .*8,700 triangles/);

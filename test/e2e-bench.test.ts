@@ -72,7 +72,7 @@ describe.runIf(hasTmux())('the Bench screen under tmux on the demo site', () => 
       expect(JSON.stringify(exported)).toContain(good![1]!);
       tmux.send('r');
       // Now compared with the baseline: a signed percentage and a verdict in words.
-      const compared = new RegExp(`${good![1]!.replace(/\./g, '\\.')} .* [+-]\\d+% +\\S+ [a-zA-Z]+`);
+      const compared = new RegExp(`${good![1]!.replace(/\./g, '\\.')} .* [+-][\\d.]+% +\\S+ [a-zA-Z]+`);
       // (While it runs, the table still holds the last run: wait for the end, then read the rows.)
       await waitFor(/running \[/, 'the second run started');
       pane = await waitFor(/done: 2 files, \d+ regressions?, 1 failed/, 'the second run', 60_000);
