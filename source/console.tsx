@@ -1,6 +1,7 @@
 // Opens the full-screen console and owns the terminal: the alternate screen on the way in, and on
 // the way out, whatever the reason (q, Ctrl-C, SIGTERM, SIGHUP, a crash), Ink unmounted first,
 // then the main screen and the cursor restored, then the error printed, then child work stopped.
+import { PerformanceObserver } from 'node:perf_hooks';
 import { render } from 'ink';
 import { SCREENS } from '../screens/index.js';
 import { pendingRestore } from '../services/restore-journal.js';
@@ -95,12 +96,24 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
       },
     },
   );
+  // Garbage collections and their pause, for the same report: the idle cost that is not drawing.
+  let gcs = 0;
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcs++;
+      gcMs += entry.duration;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const selfReport = setInterval(() => {
     const m = process.memoryUsage();
     ctx.log.info(
       {
         renders,
         renderMs: Math.round(renderMs),
+        gcs,
+        gcMs: Math.round(gcMs),
         rssMb: Math.round(m.rss / 1048576),
         heapMb: Math.round(m.heapUsed / 1048576),
       },
@@ -108,6 +121,8 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
     );
     renders = 0;
     renderMs = 0;
+    gcs = 0;
+    gcMs = 0;
   }, Number(ctx.env.CADENCE_OPS_SELF_REPORT_MS) || 60_000);
   selfReport.unref();
   // V8 grows the heap lazily while the console idles (about 20 MB a minute here). When the bundle
@@ -130,6 +145,7 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
       ctx.log.info({ reason }, 'console closing');
       stdout.off('resize', onResize);
       clearInterval(selfReport);
+      gcObserver.disconnect();
       stopGc();
       try {
         instance.unmount();
