@@ -5,43 +5,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEntryPath } from '../services/self-exec.js';
-import { runCli } from './helpers/cli.js';
-import { tempDir, testEnv } from './helpers/temp-site.js';
-import { hasTmux, TmuxSession } from './helpers/tmux.js';
+import { buildDemoSite, type DemoSite, startDemoConsole } from './helpers/e2e-demo.js';
+import { hasTmux } from './helpers/tmux.js';
 
 describe.runIf(hasTmux())('the Bench screen under tmux on the demo site', () => {
-  let home: string;
-  let env: NodeJS.ProcessEnv;
-  let site: string;
-
+  let demo: DemoSite;
   beforeAll(async () => {
-    home = tempDir('cadence-e2e-bench-');
-    env = testEnv(home, { TERM: 'xterm-256color' });
-    const built = await runCli(['demo', '--no-console'], { env, timeoutMs: 90_000 });
-    expect(built.code, built.stderr).toBe(0);
-    site = built.stdout.trim();
+    demo = await buildDemoSite('cadence-e2e-bench-');
   }, 120_000);
-
-  afterAll(() => {
-    import('node:fs').then((fs) => fs.rmSync(home, { recursive: true, force: true }));
-  });
+  afterAll(() => demo?.remove());
 
   it('picks files, runs them in the loader, saves the baseline and compares the next run with it', async () => {
-    const tmux = new TmuxSession('bench', tempDir('cadence-tmux-'));
-    const flat = (p: string) => p.replace(/[ \t]+/g, ' ');
-    const waitFor = (text: string | RegExp, what: string, timeoutMs = 30_000) =>
-      tmux.waitFor(
-        (p) => (typeof text === 'string' ? flat(p).includes(text) : text.test(flat(p))),
-        timeoutMs,
-        what,
-      );
-    tmux.start(
-      `clear; echo SHELL-BEFORE; ${process.execPath} ${cliEntryPath()} demo; echo "EXITED $?"; sleep 600`,
-      100,
-      30,
-      env,
-    );
+    const { tmux, flat, waitFor } = startDemoConsole('bench', demo, { keepLines: true });
+    const site = demo.site;
     try {
       await waitFor('1 Overview', 'the console', 20_000);
       tmux.send('6');

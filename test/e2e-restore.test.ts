@@ -7,43 +7,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBackup } from '../services/backup-verify.js';
 import { defaultConfig } from '../services/config.js';
 import { pendingRestore } from '../services/restore-journal.js';
-import { cliEntryPath } from '../services/self-exec.js';
-import { runCli } from './helpers/cli.js';
-import { tempDir, testEnv } from './helpers/temp-site.js';
-import { hasTmux, TmuxSession } from './helpers/tmux.js';
+import { buildDemoSite, type DemoSite, startDemoConsole } from './helpers/e2e-demo.js';
+import { hasTmux } from './helpers/tmux.js';
 
 describe.runIf(hasTmux())('restore walkthrough under tmux on the demo site', () => {
-  let home: string;
-  let env: NodeJS.ProcessEnv;
+  let demo: DemoSite;
   let site: string;
 
   beforeAll(async () => {
-    home = tempDir('cadence-e2e-restore-');
-    env = testEnv(home, { TERM: 'xterm-256color' });
-    const built = await runCli(['demo', '--no-console'], { env, timeoutMs: 90_000 });
-    expect(built.code, built.stderr).toBe(0);
-    site = built.stdout.trim();
+    demo = await buildDemoSite('cadence-e2e-restore-');
+    site = demo.site;
   }, 120_000);
 
-  afterAll(() => {
-    import('node:fs').then((fs) => fs.rmSync(home, { recursive: true, force: true }));
-  });
+  afterAll(() => demo?.remove());
 
   it('restores a full backup step by step, stopping and starting the application', async () => {
-    const tmux = new TmuxSession('restore', tempDir('cadence-tmux-'));
-    const flat = (p: string) => p.replace(/\s+/g, ' ');
-    const waitFor = (text: string | RegExp, what: string, timeoutMs = 30_000) =>
-      tmux.waitFor(
-        (p) => (typeof text === 'string' ? flat(p).includes(text) : text.test(flat(p))),
-        timeoutMs,
-        what,
-      );
-    tmux.start(
-      `clear; echo SHELL-BEFORE; ${process.execPath} ${cliEntryPath()} demo; echo "EXITED $?"; sleep 600`,
-      100,
-      30,
-      env,
-    );
+    const { tmux, flat, waitFor } = startDemoConsole('restore', demo);
     try {
       await waitFor('1 Overview', 'the console', 20_000);
       // The demo starts its simulated application, which writes its pid file.

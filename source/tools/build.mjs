@@ -11,10 +11,8 @@ import { inkPatches } from './ink-patches.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-const started = Date.now();
-await esbuild.build({
-  entryPoints: [path.join(root, 'source/cli.tsx')],
-  outfile: path.join(root, 'dist/cadence-ops.js'),
+// What both bundles share: one ESM file for Node 20.19, minified, with a linked source map.
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -23,6 +21,14 @@ await esbuild.build({
   minifyWhitespace: true,
   sourcemap: 'linked',
   legalComments: 'none',
+  logLevel: 'warning',
+};
+
+const started = Date.now();
+await esbuild.build({
+  ...common,
+  entryPoints: [path.join(root, 'source/cli.tsx')],
+  outfile: path.join(root, 'dist/cadence-ops.js'),
   jsx: 'automatic',
   define: { 'process.env.NODE_ENV': '"production"' },
   external: ['better-sqlite3', 'systeminformation'],
@@ -36,24 +42,15 @@ await esbuild.build({
     ].join('\n'),
   },
   plugins: [inkPatches],
-  logLevel: 'warning',
 });
 await chmod(path.join(root, 'dist/cadence-ops.js'), 0o755);
 // The small worker of `logs analyze` (services/log-analysis-thread.ts): the log scanner alone, so a
 // thread starts in ~25 ms instead of loading the whole console.
 await esbuild.build({
+  ...common,
   entryPoints: [path.join(root, 'services/log-analysis-thread.ts')],
   outfile: path.join(root, 'dist/log-analysis-thread.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20.19',
-  minifySyntax: true,
-  minifyWhitespace: true,
-  sourcemap: 'linked',
-  legalComments: 'none',
   // Threads never split again: the console's worker entry is not needed there.
   external: ['./worker-entry.js'],
-  logLevel: 'warning',
 });
 console.log(`built dist/cadence-ops.js and dist/log-analysis-thread.js in ${Date.now() - started} ms`);
