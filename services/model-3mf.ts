@@ -16,6 +16,7 @@
 import { parseNumber, scan } from './model-text.js';
 import {
   type BBox,
+  emptyExtent,
   growUint32,
   type MemoryBudget,
   ModelError,
@@ -23,6 +24,7 @@ import {
   newUint32,
   type ParsedModel,
   type ParseLimits,
+  widenBox,
 } from './model-types.js';
 import { inflateSmall, readZipDirectory, streamEntry, type ZipEntry } from './model-zip.js';
 
@@ -1179,27 +1181,10 @@ function axisAligned(t: Transform): boolean {
 /** The box of an object's own vertices (min x, y, z, max x, y, z), computed once. */
 function objectBox(o: ModelObject): Float64Array {
   if (o.box) return o.box;
-  let minX = Infinity;
-  let minY = Infinity;
-  let minZ = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  let maxZ = -Infinity;
-  o.mesh!.forEachRange(o.firstVertex, o.vertexCount, (P, from, to) => {
-    for (let k = from; k < to; k += 3) {
-      const x = P[k]!;
-      const y = P[k + 1]!;
-      const z = P[k + 2]!;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-      if (z < minZ) minZ = z;
-      if (z > maxZ) maxZ = z;
-    }
-  });
-  o.box = Float64Array.of(minX, minY, minZ, maxX, maxY, maxZ);
-  return o.box;
+  const box = emptyExtent();
+  o.mesh!.forEachRange(o.firstVertex, o.vertexCount, (P, from, to) => widenBox(box, P, from, to));
+  o.box = box;
+  return box;
 }
 
 /** Adds the 8 transformed corners of a box (exact for axis-aligned transforms, a bound otherwise). */

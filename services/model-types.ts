@@ -194,41 +194,51 @@ export function finishBox(
 
 /** Bounding box of the positions referenced by `indices` (all positions when indices is absent). */
 export function boxOfPositions(positions: Float32Array, count: number, indices?: Uint32Array): BBox | null {
-  let minX = Number.POSITIVE_INFINITY;
-  let minY = Number.POSITIVE_INFINITY;
-  let minZ = Number.POSITIVE_INFINITY;
-  let maxX = Number.NEGATIVE_INFINITY;
-  let maxY = Number.NEGATIVE_INFINITY;
-  let maxZ = Number.NEGATIVE_INFINITY;
+  let used: Uint8Array | undefined;
   if (indices) {
-    const used = new Uint8Array(count);
+    used = new Uint8Array(count);
     for (let i = 0; i < indices.length; i++) used[indices[i]!] = 1;
-    for (let v = 0; v < count; v++) {
-      if (used[v] === 0) continue;
-      const x = positions[v * 3]!;
-      const y = positions[v * 3 + 1]!;
-      const z = positions[v * 3 + 2]!;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-      if (z < minZ) minZ = z;
-      if (z > maxZ) maxZ = z;
-    }
-  } else {
-    for (let i = 0; i < count * 3; i += 3) {
-      const x = positions[i]!;
-      const y = positions[i + 1]!;
-      const z = positions[i + 2]!;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-      if (z < minZ) minZ = z;
-      if (z > maxZ) maxZ = z;
-    }
   }
-  return finishBox(minX, minY, minZ, maxX, maxY, maxZ);
+  return boxOfBlocks([positions], count, used);
+}
+
+/** An empty extent for widenBox: min x, y, z, max x, y, z. */
+export function emptyExtent(): Float64Array {
+  return Float64Array.of(
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+  );
+}
+
+/** Widens `box` (min x, y, z, max x, y, z) by the xyz triples of P[from, to). */
+export function widenBox(box: Float64Array, P: Float32Array, from: number, to: number): void {
+  let minX = box[0]!;
+  let minY = box[1]!;
+  let minZ = box[2]!;
+  let maxX = box[3]!;
+  let maxY = box[4]!;
+  let maxZ = box[5]!;
+  for (let i = from; i < to; i += 3) {
+    const x = P[i]!;
+    const y = P[i + 1]!;
+    const z = P[i + 2]!;
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+    if (z < minZ) minZ = z;
+    if (z > maxZ) maxZ = z;
+  }
+  box[0] = minX;
+  box[1] = minY;
+  box[2] = minZ;
+  box[3] = maxX;
+  box[4] = maxY;
+  box[5] = maxZ;
 }
 
 /**
@@ -236,6 +246,17 @@ export function boxOfPositions(positions: Float32Array, count: number, indices?:
  * with `used`, only of the vertices whose byte is 1.
  */
 export function boxOfBlocks(blocks: Float32Array[], count: number, used?: Uint8Array): BBox | null {
+  if (!used) {
+    const box = emptyExtent();
+    let left = count * 3;
+    for (const P of blocks) {
+      const n = Math.min(P.length, left);
+      widenBox(box, P, 0, n);
+      left -= n;
+      if (left <= 0) break;
+    }
+    return finishBox(box[0]!, box[1]!, box[2]!, box[3]!, box[4]!, box[5]!);
+  }
   let minX = Number.POSITIVE_INFINITY;
   let minY = Number.POSITIVE_INFINITY;
   let minZ = Number.POSITIVE_INFINITY;
@@ -246,7 +267,7 @@ export function boxOfBlocks(blocks: Float32Array[], count: number, used?: Uint8A
   for (const P of blocks) {
     const n = Math.min(P.length, (count - v) * 3);
     for (let i = 0; i < n; i += 3, v++) {
-      if (used && used[v] === 0) continue;
+      if (used[v] === 0) continue;
       const x = P[i]!;
       const y = P[i + 1]!;
       const z = P[i + 2]!;
