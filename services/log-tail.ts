@@ -1,9 +1,11 @@
 // Follows a site's log files live, across the three rotation schemes of SITE.md, without losing or
 // repeating a line:
 //   - rename (RotatingFileHandler, the maintenance procedure): the live name gets a new inode; the
-//     old file is still open here and is read to its end (and for a grace period after, in case the
-//     writer had not reopened yet) before the new file is read from its start. `tail -F` loses what
-//     was written to the renamed file before it reopens; this does not.
+//     old file is still open here and is read to its end before the new file is read from its start,
+//     and kept open until the writer has reopened (something was written under the name since the
+//     rename) and the old file has been quiet for a grace period counted from the rename at the
+//     earliest; a writer that never reopens is let go after detachedMaxMs. `tail -F` loses what was
+//     written to the renamed file before it reopens; this does not, however long the writer stalls.
 //   - copytruncate (the daily task): same inode, content shorter than what was read, or different
 //     bytes where the last read ended (the writer refilled it). The bytes written after the last read
 //     and before the truncation are in the copy (`<base>.YYYYmmdd.log[.gz]` or `<name>.1`): they
@@ -103,8 +105,16 @@ export interface TailOptions {
   usePolling?: boolean;
   maxLineBytes?: number;
   maxContinuationLines?: number;
-  /** How long a renamed or deleted file is still read after it stopped growing. */
+  /**
+   * How long a renamed or deleted file is still read after it stopped growing (counted from the
+   * rename at the earliest), once the file now under its name has been written to.
+   */
   detachedGraceMs?: number;
+  /**
+   * How long a renamed or deleted file is kept open, quiet, while nothing is written to the file
+   * now under its name (the writer has not reopened: stalled, or stopped). Default 60 s.
+   */
+  detachedMaxMs?: number;
   backstopMs?: number;
   onRecord: (record: TailRecord) => void;
   onWarning?: (message: string) => void;
@@ -122,6 +132,9 @@ interface Handle {
   /** Bytes of the current partial line dropped past maxLineBytes. */
   partialDropped: number;
   lastGrowth: number;
+  /** Detached: the file under the name when this one was detached (inode -1: none there). */
+  successorIno: number;
+  successorSize: number;
 }
 
 interface Followed {
@@ -167,12 +180,14 @@ export class LogTailer {
   private readonly maxLine: number;
   private readonly maxCont: number;
   private readonly grace: number;
+  private readonly detachedMax: number;
 
   constructor(private readonly opts: TailOptions) {
     if (!opts.logsDir && !opts.files?.length) throw new Error('LogTailer: give logsDir or files');
     this.maxLine = opts.maxLineBytes ?? 64 * 1024;
     this.maxCont = opts.maxContinuationLines ?? 500;
     this.grace = opts.detachedGraceMs ?? 2000;
+    this.detachedMax = Math.max(this.grace, opts.detachedMaxMs ?? 60_000);
   }
 
   /** Names of the files followed now. */
@@ -335,6 +350,8 @@ export class LogTailer {
       partialBytes: 0,
       partialDropped: 0,
       lastGrowth: Date.now(),
+      successorIno: -1,
+      successorSize: 0,
     };
   }
 
@@ -390,22 +407,33 @@ export class LogTailer {
 
   private pumpOnce(f: Followed): void {
     // 1. Has the name moved to another file (rename, delete, recreate)?
-    let st: { ino: number; dev: number } | null = null;
+    let st: { ino: number; dev: number; size: number } | null = null;
     try {
       st = statSync(f.path);
     } catch {
       st = null;
     }
+    const now = Date.now();
     if (f.cur && (!st || st.ino !== f.cur.ino || st.dev !== f.cur.dev)) {
+      // The grace counts from the rename at the earliest (the handle's last growth may be long ago:
+      // a writer that has not reopened yet still appends to this file).
+      f.cur.lastGrowth = now;
+      f.cur.successorIno = st ? st.ino : -1;
+      f.cur.successorSize = st ? st.size : 0;
       f.detached.push(f.cur);
       f.cur = null;
       this.stats.rotations++;
     }
-    // 2. Drain detached files first: their lines were written before the new file's.
-    const now = Date.now();
+    // 2. Drain detached files first: their lines were written before the new file's. One is closed
+    // when it has been quiet for the grace period and the writer has moved on (the file now under
+    // the name has grown since), or after detachedMaxMs quiet if the writer never does.
     for (const h of [...f.detached]) {
       if (this.readAvailable(f, h) > 0) h.lastGrowth = now;
-      else if (now - h.lastGrowth > this.grace) this.close(f, h, true);
+      else {
+        const quiet = now - h.lastGrowth;
+        if (quiet > this.detachedMax || (quiet > this.grace && this.writerMovedOn(st, h)))
+          this.close(f, h, true);
+      }
     }
     // 3. The file now under the name.
     if (!f.cur && st) {
@@ -420,6 +448,15 @@ export class LogTailer {
       this.readAvailable(f, f.cur);
     }
     this.flush(f);
+  }
+
+  /**
+   * Something was written under the name since `h` was detached: the writer has reopened. (A new
+   * empty file proves nothing: logrotate's `create` makes one before the application reopens.)
+   */
+  private writerMovedOn(st: { ino: number; size: number } | null, h: Handle): boolean {
+    if (!st || st.size === 0) return false;
+    return st.ino !== h.successorIno || st.size > h.successorSize;
   }
 
   private drainAll(f: Followed): void {
