@@ -15,6 +15,7 @@ import type { AlertInput, AlertSink, Severity } from './alert-sink.js';
 import type { Config } from './config.js';
 import {
   byteKeyHash,
+  digitFreeHash,
   type Cluster,
   type ClusterView,
   hash53,
@@ -615,7 +616,7 @@ export async function scanInputs(
               let message: string | null = null;
               if (c === undefined) {
                 message = b.toString(hash > 0 ? 'latin1' : 'utf8', ms, e);
-                c = miner.assign(l, message, hash === -1);
+                c = miner.assign(l, message, hash === -1, hash === -1 ? digitFreeHash(b, ms, e) : 0);
                 if (hash > 0) miner.rememberHash(l, hash, c);
               }
               p.cluster = c;

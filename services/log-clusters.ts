@@ -71,6 +71,7 @@ export interface MinerOptions {
 }
 
 const isDigitCode = (c: number) => c >= 48 && c <= 57;
+const ANY_DIGIT = /[0-9]/g;
 
 const SQL_TO_ELLIPSIS =
   /\b(?:SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE|PRAGMA|CREATE|DROP|ALTER)\b[\s\S]*?\.\.\.(?=\s|$)/g;
@@ -411,6 +412,25 @@ export function byteKeyHash(b: Uint8Array, s: number, e: number): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0) || 1;
 }
 
+/**
+ * 53-bit hash of the bytes b[s, e) with every digit taken as 0 (never 0): the key under which
+ * TemplateMiner.assign() remembers the tokens of a message fastKey() cannot key. Decoding commutes
+ * with it (a digit byte is never part of a multi-byte sequence, valid or not).
+ */
+export function digitFreeHash(b: Uint8Array, s: number, e: number): number {
+  let h1 = 0x9e3779b9;
+  let h2 = 0x85ebca6b;
+  for (let i = s; i < e; i++) {
+    let c = b[i]!;
+    if ((c - 48) >>> 0 < 10) c = 48;
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0) || 1;
+}
+
 const isWordCode = (c: number) =>
   (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const SQL_SHORT_VERBS = ['INSERT', 'DELETE', 'REPLACE', 'UPDATE', 'SELECT'];
@@ -499,6 +519,43 @@ function keyLength(token: string): number {
   return cut + 1;
 }
 
+/**
+ * tokenize() of messages fastKey() cannot key (quoted text, SQL, UUIDs), remembered by the message
+ * with every digit made 0. Exact: a digit and a 0 are in the same classes of every pattern and check
+ * tokenize() uses (\d, \w, hex, not a space, not a letter, no literal digit) and the length is
+ * kept, so spans and tokens fall at the same places and are masked alike; the results differ only
+ * where a digit survives unmasked (an error code, a `key2=` key). Tokens without any digit are
+ * therefore the tokens of every message with the same digit-free form, and only those are
+ * remembered. The arrays returned are shared: never change them.
+ */
+export class SpanTokens {
+  private readonly known = new Map<string | number, string[]>();
+  constructor(private readonly max = 10_000) {}
+
+  /** tokenize(message); `hash`: digitFreeHash() of the message's bytes when the caller has them. */
+  get(message: string, hash = 0): string[] {
+    const norm = hash > 0 ? hash : message.replace(ANY_DIGIT, '0');
+    const known = this.known.get(norm);
+    if (known !== undefined) return known;
+    const tokens = tokenize(message);
+    let digit = false;
+    for (let i = 0; i < tokens.length && !digit; i++) {
+      const t = tokens[i]!;
+      for (let j = 0; j < t.length; j++) {
+        if (isDigitCode(t.charCodeAt(j))) {
+          digit = true;
+          break;
+        }
+      }
+    }
+    if (!digit) {
+      if (this.known.size >= this.max) this.known.clear();
+      this.known.set(norm, tokens);
+    }
+    return tokens;
+  }
+}
+
 interface Leaf {
   clusters: Cluster[];
 }
@@ -516,6 +573,7 @@ export class TemplateMiner {
   private readonly cache = new Map<string, Cluster>();
   /** byteKeyHash() → cluster, per level (DEBUG..CRITICAL, then none); cleared with `cache`. */
   private readonly hashCache: Array<Map<number, Cluster>> = [0, 1, 2, 3, 4, 5].map(() => new Map());
+  private readonly spanTokens = new SpanTokens();
   private nextId = 1;
   /** Clusters and records dropped by eviction. */
   readonly remainder = { clusters: 0, records: 0 };
@@ -555,7 +613,7 @@ export class TemplateMiner {
    * The cluster a message goes to (created or generalised as needed); nothing is counted.
    * `noFastKey`: the caller knows fastKey() returns null for it (byteKeyHash() gave -1).
    */
-  assign(level: Level | null, text: string, noFastKey = false): Cluster {
+  assign(level: Level | null, text: string, noFastKey = false, spanHash = 0): Cluster {
     const message = text.length > this.maxMessageChars ? text.slice(0, this.maxMessageChars) : text;
     let cluster: Cluster | undefined;
     const key = noFastKey ? null : fastKey(message);
@@ -568,7 +626,7 @@ export class TemplateMiner {
         if (this.cache.size >= 100_000) this.clearCaches();
         this.cache.set(ck, cluster);
       }
-    } else cluster = this.match(level, tokenize(message));
+    } else cluster = this.match(level, this.spanTokens.get(message, message === text ? spanHash : 0));
     return cluster;
   }
 
