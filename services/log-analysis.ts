@@ -15,9 +15,9 @@ import type { AlertInput, AlertSink, Severity } from './alert-sink.js';
 import type { Config } from './config.js';
 import {
   byteKeyHash,
-  digitFreeHash,
   type Cluster,
   type ClusterView,
+  digitFreeHash,
   hash53,
   keyScan,
   type MinerSnapshot,
