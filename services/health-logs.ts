@@ -19,6 +19,7 @@ import {
   outcome,
   worstState,
 } from './health-types.js';
+import { hash53 } from './log-clusters.js';
 import { discoverLogFiles } from './log-files.js';
 import { CRITICAL_EXCEPTIONS, exceptionTypeOf, type LineParser, parserFor } from './log-parse.js';
 
@@ -130,6 +131,40 @@ export interface WindowCounts {
 
 const PROBE = 64 * 1024;
 
+/**
+ * A set of 53-bit hashes (never 0) in one Float64Array, open addressing: 8-16 bytes an entry where
+ * a Set of numbers takes ~100 (each a boxed double plus its table slot).
+ */
+class HashSet53 {
+  private table = new Float64Array(1024);
+  private size = 0;
+
+  /** Adds h; false when it was there already. */
+  add(h: number): boolean {
+    if ((this.size + 1) * 2 > this.table.length) this.grow();
+    const t = this.table;
+    const mask = t.length - 1;
+    for (let i = (h >>> 0) & mask; ; i = (i + 1) & mask) {
+      const v = t[i]!;
+      if (v === h) return false;
+      if (v === 0) {
+        t[i] = h;
+        this.size++;
+        return true;
+      }
+    }
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Float64Array(old.length * 2);
+    this.size = 0;
+    for (const v of old) if (v !== 0) this.add(v);
+  }
+}
+/** Bytes read at a time from the last hour of a file. */
+const READ_CHUNK = 1024 * 1024;
+
 /** The first record time at or after `offset` (searching up to 64 KB on), or null. */
 function timeAt(fd: number, offset: number, size: number, parser: LineParser): number | null {
   const buf = Buffer.alloc(Math.min(PROBE, size - offset));
@@ -178,7 +213,10 @@ export function lastHourCounts(
     errors_: [],
     ms: 0,
   };
-  const seen = new Set<string>();
+  // ERROR and CRITICAL heads already counted (in another file): a 53-bit hash of the line, not the
+  // line (a flood's last hour holds hundreds of thousands).
+  const seen = new HashSet53();
+  const buf = Buffer.allocUnsafe(READ_CHUNK);
   for (const file of files) {
     let fd: number;
     try {
@@ -192,11 +230,6 @@ export function lastHourCounts(
       const start = offsetOfTime(fd, size, opts.since, parser);
       const from = Math.max(start, size - cap);
       if (from > start) out.capped.push(path.basename(file));
-      const buf = Buffer.alloc(size - from);
-      const n = readSync(fd, buf, 0, buf.length, from);
-      out.bytesRead += n;
-      const lines = buf.subarray(0, n).toString('utf8').split('\n');
-      if (lines.length && lines[lines.length - 1] === '') lines.pop();
       let current: {
         head: string;
         level: string | null;
@@ -210,11 +243,11 @@ export function lastHourCounts(
         if (!r || r.time === null || r.time < opts.since || r.time > opts.until) return;
         out.records++;
         if (r.level !== 'ERROR' && r.level !== 'CRITICAL') return;
-        if (seen.has(r.head)) {
+        const key = hash53(r.head);
+        if (!seen.add(key)) {
           out.records--;
           return;
         }
-        seen.add(r.head);
         out.errors++;
         if (r.level === 'CRITICAL') out.critical++;
         const type = exceptionTypeOf(r.message, r.cont);
@@ -226,14 +259,40 @@ export function lastHourCounts(
           } else out.criticalTypes.set(type, { count: 1, lastSeen: r.time });
         }
       };
-      for (let i = from === 0 ? 0 : 1; i < lines.length; i++) {
-        const line = lines[i]!;
+      // The first line is a partial one unless reading starts at the beginning of the file.
+      let skip = from !== 0;
+      const onLine = (line: string) => {
+        if (skip) {
+          skip = false;
+          return;
+        }
         const head = parser.parse(line);
         if (head) {
           finish();
           current = { head: line, level: head.level, time: head.time, message: head.message, cont: [] };
         } else if (current && current.cont.length < 200) current.cont.push(line);
+      };
+      // Read in bounded pieces, each decoded up to its last newline (a newline never falls inside a
+      // UTF-8 sequence); the rest of a piece is carried to the next one.
+      let carry: Buffer | null = null;
+      for (let pos = from; pos < size; ) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+        if (n <= 0) break;
+        pos += n;
+        out.bytesRead += n;
+        const piece = buf.subarray(0, n);
+        const nl = piece.lastIndexOf(10);
+        if (nl < 0) {
+          carry = carry ? Buffer.concat([carry, piece]) : Buffer.from(piece);
+          continue;
+        }
+        const text = carry
+          ? Buffer.concat([carry, piece.subarray(0, nl)]).toString('utf8')
+          : piece.toString('utf8', 0, nl);
+        carry = nl + 1 < n ? Buffer.from(piece.subarray(nl + 1)) : null;
+        for (const line of text.split('\n')) onLine(line);
       }
+      if (carry?.length) onLine(carry.toString('utf8'));
       finish();
     } catch (err) {
       out.errors_.push({ file: path.basename(file), error: (err as Error).message });

@@ -10,6 +10,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   truncateSync,
   unlinkSync,
   writeFileSync,
@@ -510,6 +511,54 @@ describe('logs', () => {
     expect(counts.errors).toBeGreaterThan(50);
     expect(counts.errors).toBeLessThan(2000);
     expect(lastHourCounts([file], { since: now - 3_600_000, until: now }).errors).toBe(2000);
+  });
+
+  it('lastHourCounts reads a long last hour in pieces: records, tracebacks and UTF-8 across the piece boundaries, duplicates across files', () => {
+    const folder = path.join(dir, randomUUID());
+    mkdirSync(folder);
+    // ~3 MB: several 1 MB pieces. Every 7th record is an ERROR with a traceback, every 50th a
+    // CRITICAL MemoryError; messages carry multi-byte characters; the last line has no newline.
+    const parts: string[] = [];
+    let errors = 0;
+    let critical = 0;
+    let records = 0;
+    for (let i = 0; i < 28_000; i++) {
+      const t = now - 3_000_000 + i * 100;
+      const level = i % 50 === 0 ? 'CRITICAL' : i % 7 === 0 ? 'ERROR' : 'INFO';
+      records++;
+      if (level === 'INFO') {
+        parts.push(line(t, 'INFO', `Modèle ${i} chargé — ${'é'.repeat(i % 40)} ok`));
+        continue;
+      }
+      if (level === 'CRITICAL') critical++;
+      errors++;
+      parts.push(line(t, level, `failure ${i} in ✓ step`));
+      parts.push('Traceback (most recent call last):\n');
+      parts.push(`  File "x.py", line ${i}, in run\n`);
+      parts.push(level === 'CRITICAL' ? 'MemoryError: out of memory\n' : `ValueError: bad ${i}\n`);
+    }
+    const text = `${parts.join('')}${line(now - 1000, 'ERROR', 'the last one').trimEnd()}`;
+    records++;
+    errors++;
+    expect(text.length).toBeGreaterThan(3_000_000);
+    const a = path.join(folder, 'candy_cadence.log');
+    const b = path.join(folder, 'error.log');
+    writeFileSync(a, text);
+    // error.log carries the same ERROR and CRITICAL records: counted once.
+    writeFileSync(
+      b,
+      `${text
+        .split('\n')
+        .filter((l) => / - (ERROR|CRITICAL) - /.test(l))
+        .join('\n')}\n`,
+    );
+    const counts = lastHourCounts([a, b], { since: now - 3_600_000, until: now });
+    expect(counts.records).toBe(records);
+    expect(counts.errors).toBe(errors);
+    expect(counts.critical).toBe(critical);
+    expect(counts.criticalTypes.get('MemoryError')?.count).toBe(critical);
+    expect(counts.capped).toEqual([]);
+    expect(counts.bytesRead).toBe(Buffer.byteLength(text) + statSync(b).size);
   });
 
   it('lastHourCounts agrees with a plain count on the site logs', () => {
