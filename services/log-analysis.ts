@@ -255,6 +255,24 @@ function startScanThread(input: ChunkTask): Promise<Array<[number, SerializedSca
   });
 }
 
+/**
+ * One scan task ({ opts, range }: the inputs, or one byte range of the first) in a thread of
+ * dist/log-analysis-thread.js, the scanner alone (the console's history scan: a thread of the
+ * whole bundle would load the screens, React and the rest, tens of MB, to read some logs), or of
+ * the bundle when there is no such file (tests run from the sources). Aborting ends the thread.
+ */
+export async function scanInThread(
+  input: { opts: AnalysisOptions; range: { start: number; end: number } | null },
+  signal?: AbortSignal,
+): Promise<SerializedScan> {
+  const { runInWorker, workerOutcome } = await import('./worker-entry.js');
+  const small = path.join(path.dirname(cliEntryPath()), 'log-analysis-thread.js');
+  if (!existsSync(small)) return runInWorker<SerializedScan>('log-analyze-range', input, { signal });
+  return workerOutcome<SerializedScan>(() => new Worker(small, { workerData: input }), 'log scan thread', {
+    signal,
+  });
+}
+
 interface ChunkTask {
   opts: AnalysisOptions;
   chunks: Array<{ start: number; end: number }>;

@@ -15,7 +15,7 @@ import {
   LogAlertState,
   type logAlerts,
   type ScanState,
-  type SerializedScan,
+  scanInThread,
 } from './log-analysis.js';
 import { type ClusterView, TemplateMiner, viewOf } from './log-clusters.js';
 import { discoverLogFiles } from './log-files.js';
@@ -364,11 +364,9 @@ export class LiveLogs {
     };
     this.historyAbort = new AbortController();
     try {
-      const { runInWorker } = await import('./worker-entry.js');
-      const scan = await runInWorker<SerializedScan>(
-        'log-analyze-range',
+      const scan = await scanInThread(
         { opts: { ...opts, workers: 0 }, range: null },
-        { signal: this.historyAbort.signal },
+        this.historyAbort.signal,
       );
       const past = deserializeScan(scan, opts);
       // Live records arrived meanwhile: put the past under them.
