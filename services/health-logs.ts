@@ -141,7 +141,7 @@ class HashSet53 {
 
   /** Adds h; false when it was there already. */
   add(h: number): boolean {
-    if ((this.size + 1) * 2 > this.table.length) this.grow();
+    if ((this.size + 1) * 4 > this.table.length * 3) this.grow();
     const t = this.table;
     const mask = t.length - 1;
     for (let i = (h >>> 0) & mask; ; i = (i + 1) & mask) {
@@ -163,7 +163,7 @@ class HashSet53 {
   }
 }
 /** Bytes read at a time from the last hour of a file. */
-const READ_CHUNK = 1024 * 1024;
+const READ_CHUNK = 64 * 1024;
 
 /** The first record time at or after `offset` (searching up to 64 KB on), or null. */
 function timeAt(fd: number, offset: number, size: number, parser: LineParser): number | null {
