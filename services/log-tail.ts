@@ -147,9 +147,15 @@ interface Followed {
   lastSeq: number;
   busy: boolean;
   again: boolean;
+  /** Emits a record held back while the writer was mid-write (see pumpOnce). */
+  holdTimer: NodeJS.Timeout | null;
 }
 
 const TAIL_BYTES = 64;
+/** Page size: a write becomes visible to a reader one page at a time. */
+const PAGE = 4096;
+/** Longest a record waits for the rest of a write that is being read half-done. */
+const HOLD_MS = 50;
 const READ_CHUNK = 256 * 1024;
 
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -220,6 +226,8 @@ export class LogTailer {
     for (const w of this.watches.values()) w.watcher?.close();
     this.watches.clear();
     for (const f of this.followed.values()) {
+      if (f.holdTimer) clearTimeout(f.holdTimer);
+      f.holdTimer = null;
       this.drainAll(f);
       for (const h of [...f.detached, ...(f.cur ? [f.cur] : [])]) this.close(f, h, false);
       this.flush(f);
@@ -302,6 +310,7 @@ export class LogTailer {
       lastSeq: 0,
       busy: false,
       again: false,
+      holdTimer: null,
     };
     this.followed.set(name, f);
     const h = this.open(p);
@@ -446,6 +455,19 @@ export class LogTailer {
     if (f.cur) {
       this.checkTruncation(f, f.cur);
       this.readAvailable(f, f.cur);
+    }
+    // The writer may be in the middle of a write: a line is incomplete, or reading stopped at a page
+    // boundary (a write is visible to readers page by page, so a record and its traceback written
+    // together can be seen in two parts). Then the record being assembled waits for the next read
+    // (the rest of the write wakes us), or HOLD_MS at most, so its traceback lines stay with it.
+    const h = f.cur;
+    if (f.pending && h && (h.partialBytes + h.partialDropped > 0 || (h.pos > 0 && h.pos % PAGE === 0))) {
+      f.holdTimer ??= setTimeout(() => {
+        f.holdTimer = null;
+        this.pump(f);
+        this.flush(f);
+      }, HOLD_MS);
+      return;
     }
     this.flush(f);
   }

@@ -297,6 +297,45 @@ describe('LogTailer edge cases', () => {
     expect(lineNumbers(records)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  // A record and its traceback written in one write() can be read in two parts: the kernel makes a
+  // write visible page by page. Seen under load in the copytruncate test (a traceback arrived as a
+  // late continuation). Both ways a read can stop mid-write, step by step.
+  it('keeps a traceback with its record when a read stops at a page boundary or inside a line', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'error.log');
+    writeFileSync(file, '');
+    const { t, records } = await startTailer({ files: [file], backstopMs: 600_000 });
+    const head = `${ts} - a - ERROR - line 2 failed\n`;
+    const pad = 4096 - head.length - `${ts} - a - INFO - line 1 \n`.length;
+    appendFileSync(file, `${ts} - a - INFO - line 1 ${'x'.repeat(pad)}\n${head}`);
+    t.poll(); // reading stops at 4096, right after the head
+    expect(readFileSync(file).length).toBe(4096);
+    appendFileSync(
+      file,
+      'Traceback (most recent call last):\n  File "w.py", line 2, in run\nValueError: bad 2\n',
+    );
+    t.poll();
+    // inside a line: the rest of the traceback comes with the next read
+    appendFileSync(file, `${ts} - a - ERROR - line 3 failed\nTraceback (most rec`);
+    t.poll();
+    appendFileSync(file, 'ent call last):\nValueError: bad 3\n');
+    t.poll();
+    // nothing follows a held record: it is emitted anyway, soon
+    const fill = 8192 - readFileSync(file).length - `${ts} - a - ERROR - line 4 failed \n`.length;
+    appendFileSync(file, `${ts} - a - ERROR - line 4 failed ${'y'.repeat(fill)}\n`);
+    expect(readFileSync(file).length).toBe(8192);
+    t.poll();
+    await settle(records, 300);
+    expect(lineNumbers(records)).toEqual([1, 2, 3, 4]);
+    expect(records.filter((r) => r.continuationOf).length).toBe(0);
+    expect(records[1]!.continuation).toEqual([
+      'Traceback (most recent call last):',
+      '  File "w.py", line 2, in run',
+      'ValueError: bad 2',
+    ]);
+    expect(records[2]!.continuation).toEqual(['Traceback (most recent call last):', 'ValueError: bad 3']);
+  });
+
   it('keeps a renamed file open while the writer stalls before reopening, and closes it once it has', async () => {
     const dir = tmp();
     const file = path.join(dir, 'candy_cadence.log');
