@@ -125,6 +125,11 @@ export class LiveLogs {
   private sinceCollect = 0;
   private dirty = false;
   private clustersDirty = true;
+  /** The last view of each cluster: rebuilt only when the cluster or the minute has moved. */
+  private views = new Map<
+    number,
+    { count: number; lastSeen: number; endMinute: number; view: ClusterView }
+  >();
   private timer: NodeJS.Timeout | null = null;
   private alertTimer: NodeJS.Timeout | null = null;
   private alertState: LogAlertState | null;
@@ -284,12 +289,30 @@ export class LiveLogs {
     if (this.clustersDirty) {
       this.clustersDirty = false;
       const endMinute = Math.floor(now / 60_000);
-      views = this.miner
+      const shown = this.miner
         .clusters()
         .filter((c) => c.level === null || LEVEL_RANK[c.level] >= 2)
         .sort((a, b) => b.count - a.count)
-        .slice(0, this.opts.maxViews ?? 300)
-        .map((c) => viewOf(c, { endMinute, minutes: 30 }));
+        .slice(0, this.opts.maxViews ?? 300);
+      // A view copies its cluster's minutes, samples and counters: each WARNING+ record used to
+      // rebuild all of them (~200 KB/s of garbage while the demo idles); now only what moved.
+      const next = new Map<
+        number,
+        { count: number; lastSeen: number; endMinute: number; view: ClusterView }
+      >();
+      views = shown.map((c) => {
+        let v = this.views.get(c.id);
+        if (!v || v.count !== c.count || v.lastSeen !== c.lastSeen || v.endMinute !== endMinute)
+          v = {
+            count: c.count,
+            lastSeen: c.lastSeen,
+            endMinute,
+            view: viewOf(c, { endMinute, minutes: 30 }),
+          };
+        next.set(c.id, v);
+        return v.view;
+      });
+      this.views = next;
     }
     const firstHour = Math.floor(now / 3_600_000) - 23;
     const timeline = [];

@@ -112,6 +112,22 @@ export class MetricRing {
     }
   }
 
+  /**
+   * Calls fn for each sample of a metric from `since` on, newest first, stopping at the first older
+   * one (times only grow): the cost is the samples asked for, not the ring's size.
+   */
+  eachNewest(metric: string, since: number, fn: (t: number, v: number) => void): void {
+    const column = this.columns.get(metric);
+    if (!column) return;
+    for (let k = 1; k <= this.size; k++) {
+      const i = (this.head - k + this.capacity) % this.capacity;
+      const t = this.times[i]!;
+      if (t < since) return;
+      const v = column[i]!;
+      if (!Number.isNaN(v)) fn(t, v);
+    }
+  }
+
   /** The last n values of a metric (missing samples skipped), oldest first. */
   last(metric: string, n: number): number[] {
     const column = this.columns.get(metric);
@@ -155,6 +171,16 @@ export class MetricHistory {
   private lastPrune = Number.NEGATIVE_INFINITY;
   /** Stored points read for charts, until the next write (they change once a minute). */
   private readonly storedCache = new Map<string, HistoryPoint[]>();
+  /**
+   * The whole columns of each chart (all but the newest) and the complete periods of each readings
+   * series: they change only when a column or period ends, or the stored points are re-read. Redoing
+   * them every tick walked the whole ring (3,600 samples an hour in) per chart, each second.
+   */
+  private readonly chartCache = new Map<
+    string,
+    { column: number; stored: HistoryPoint[]; points: HistoryPoint[] }
+  >();
+  private readonly readingsCache = new Map<string, { period: number; points: { t: number; v: number }[] }>();
   private readonly stmt;
 
   constructor(
@@ -317,6 +343,16 @@ export class MetricHistory {
    * `count` complete periods. Built from the ring where it reaches, and from 1-minute points before it.
    */
   readings(metric: string, periodMs: number, count: number): { t: number; v: number }[] {
+    const key = `${metric}\0${periodMs}\0${count}`;
+    const period = Math.floor(this.now() / periodMs);
+    const cached = this.readingsCache.get(key);
+    if (cached && cached.period === period) return cached.points;
+    const points = this.completeReadings(metric, periodMs, count);
+    this.readingsCache.set(key, { period, points });
+    return points;
+  }
+
+  private completeReadings(metric: string, periodMs: number, count: number): { t: number; v: number }[] {
     const ringOldest = this.ring.oldestTime() ?? Number.POSITIVE_INFINITY;
     const samples: { t: number; v: number }[] = [];
     for (const p of this.minutes(metric))
@@ -349,35 +385,62 @@ export class MetricHistory {
     const span = range === '1h' ? 3_600_000 : range === '24h' ? 86_400_000 : 30 * 86_400_000;
     const from = now - span;
     const res = range === '30d' ? TEN_MINUTES : MINUTE;
-    const ringOldest = this.ring.oldestTime() ?? now;
     // Stored points change once a minute: keep them between writes (another process's writes show
     // at our next minute; charts redraw every tick).
-    const cacheKey = `${metric}\0${res}\0${Math.floor(from / res)}`;
-    let stored = this.storedCache.get(cacheKey);
+    const storedKey = `${metric}\0${res}\0${Math.floor(from / res)}`;
+    let stored = this.storedCache.get(storedKey);
     if (!stored) {
       stored = this.stored(metric, res, from);
       if (this.storedCache.size > 200) this.storedCache.clear();
-      this.storedCache.set(cacheKey, stored);
+      this.storedCache.set(storedKey, stored);
     }
-    // Bucket everything to `width` columns over the span.
+    // `width` columns of span/width ms, on multiples of that width in epoch time, so that a column
+    // once whole stays the same: those are cached, and each tick adds only the newest column.
     const step = span / width;
-    const columns = new Map<number, { sum: number; n: number; min: number; max: number }>();
-    const add = (t: number, avg: number, min: number, max: number, n: number) => {
-      const c = Math.floor((t - from) / step);
-      if (c < 0 || c >= width) return;
-      const acc = columns.get(c);
-      if (acc) {
-        acc.sum += avg * n;
-        acc.n += n;
-        acc.min = Math.min(acc.min, min);
-        acc.max = Math.max(acc.max, max);
-      } else columns.set(c, { sum: avg * n, n, min, max });
+    const column = Math.floor(now / step);
+    const chartKey = `${metric}\0${range}\0${width}`;
+    let whole = this.chartCache.get(chartKey);
+    if (!whole || whole.column !== column || whole.stored !== stored) {
+      whole = { column, stored, points: this.columns(metric, stored, res, column - width + 1, column, step) };
+      if (this.chartCache.size > 200) this.chartCache.clear();
+      this.chartCache.set(chartKey, whole);
+    }
+    const newest = this.columns(metric, stored, res, column, column + 1, step);
+    return newest.length ? [...whole.points, ...newest] : whole.points;
+  }
+
+  /** Averages of the columns first..end-1 (step ms each): stored points before the ring, then the ring. */
+  private columns(
+    metric: string,
+    stored: HistoryPoint[],
+    res: number,
+    first: number,
+    end: number,
+    step: number,
+  ): HistoryPoint[] {
+    const ringOldest = this.ring.oldestTime() ?? this.now();
+    const since = first * step;
+    const until = end * step;
+    const acc = new Map<number, { sum: number; n: number; min: number; max: number }>();
+    const add = (t: number, avg: number, min: number, max: number) => {
+      if (t < since || t >= until) return;
+      const c = Math.floor(t / step);
+      const a = acc.get(c);
+      if (a) {
+        a.sum += avg;
+        a.n++;
+        a.min = Math.min(a.min, min);
+        a.max = Math.max(a.max, max);
+      } else acc.set(c, { sum: avg, n: 1, min, max });
     };
-    for (const p of stored) if (p.t + res <= ringOldest) add(p.t, p.avg, p.min, p.max, 1);
-    this.ring.each(metric, Math.max(from, ringOldest), (t, v) => add(t, v, v, v, 1));
-    return [...columns.entries()]
+    for (let i = stored.length - 1; i >= 0 && stored[i]!.t >= since; i--) {
+      const p = stored[i]!;
+      if (p.t + res <= ringOldest) add(p.t, p.avg, p.min, p.max);
+    }
+    this.ring.eachNewest(metric, Math.max(since, ringOldest), (t, v) => add(t, v, v, v));
+    return [...acc.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([c, acc]) => ({ t: from + c * step, avg: acc.sum / acc.n, min: acc.min, max: acc.max }));
+      .map(([c, a]) => ({ t: c * step, avg: a.sum / a.n, min: a.min, max: a.max }));
   }
 
   close(): void {

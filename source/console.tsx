@@ -1,7 +1,7 @@
 // Opens the full-screen console and owns the terminal: the alternate screen on the way in, and on
 // the way out, whatever the reason (q, Ctrl-C, SIGTERM, SIGHUP, a crash), Ink unmounted first,
 // then the main screen and the cursor restored, then the error printed, then child work stopped.
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { render } from 'ink';
 import { SCREENS } from '../screens/index.js';
 import { pendingRestore } from '../services/restore-journal.js';
@@ -97,12 +97,21 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
     },
   );
   // Garbage collections and their pause, for the same report: the idle cost that is not drawing.
+  // Scavenges (young generation) apart from the rest (mark-compact, incremental steps).
   let gcs = 0;
   let gcMs = 0;
+  let scavenges = 0;
+  let scavengeMs = 0;
   const gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gcs++;
       gcMs += entry.duration;
+      if (
+        (entry as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR
+      ) {
+        scavenges++;
+        scavengeMs += entry.duration;
+      }
     }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
@@ -114,6 +123,8 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
         renderMs: Math.round(renderMs),
         gcs,
         gcMs: Math.round(gcMs),
+        scavenges,
+        scavengeMs: Math.round(scavengeMs),
         rssMb: Math.round(m.rss / 1048576),
         heapMb: Math.round(m.heapUsed / 1048576),
       },
@@ -123,6 +134,8 @@ export async function openConsole(ctx: CommandContext, opts: OpenConsoleOptions 
     renderMs = 0;
     gcs = 0;
     gcMs = 0;
+    scavenges = 0;
+    scavengeMs = 0;
   }, Number(ctx.env.CADENCE_OPS_SELF_REPORT_MS) || 60_000);
   selfReport.unref();
   // V8 grows the heap lazily while the console idles (about 20 MB a minute here). When the bundle

@@ -32,6 +32,16 @@ interface Probe {
   };
   measureText: (s: string) => { width: number; height: number };
   wrapText: (s: string, w: number, t: string) => string;
+  sanitizeAnsi: (s: string) => string;
+  // biome-ignore lint/suspicious/noExplicitAny: ink and react of the bundle, driven untyped
+  render: (tree: any, options: any) => { rerender(tree: any): void; unmount(): void };
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  Box: any;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  Text: any;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  createElement: (...args: any[]) => any;
+  hasAnsiControlCharacters: (s: string) => boolean;
   helpers?: { FrameCache: new (limit: number, admit?: boolean) => FrameCacheLike; nextFrame: () => void };
 }
 interface FrameCacheLike {
@@ -54,6 +64,10 @@ async function bundle(name: string, plugins: esbuild.Plugin[], withHelpers: bool
       `export { default as Output } from ${nm('ink/build/output.js')};`,
       `export { default as measureText } from ${nm('ink/build/measure-text.js')};`,
       `export { default as wrapText } from ${nm('ink/build/wrap-text.js')};`,
+      `export { default as sanitizeAnsi } from ${nm('ink/build/sanitize-ansi.js')};`,
+      `export { hasAnsiControlCharacters } from ${nm('ink/build/ansi-tokenizer.js')};`,
+      `export { render, Box, Text } from ${nm('ink/build/index.js')};`,
+      `export { createElement } from ${nm('react/index.js')};`,
       withHelpers ? `export * as helpers from 'cadence-ink-helpers';` : '',
     ].join('\n'),
   );
@@ -71,9 +85,22 @@ async function bundle(name: string, plugins: esbuild.Plugin[], withHelpers: bool
 }
 
 beforeAll(async () => {
+  // Colour on in both bundles (chalk reads this when it loads): the transforms must show.
+  process.env.FORCE_COLOR = '3';
   dir = mkdtempSync(path.join(os.tmpdir(), 'cadence-ink-patches-'));
   patched = await bundle('patched', [inkPatches], true);
-  original = await bundle('original', [], false);
+  // ink imports its devtools (used only under DEV=true) statically: stubbed as in the real bundle.
+  const devtoolsStub: esbuild.Plugin = {
+    name: 'devtools-stub',
+    setup(build) {
+      build.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'devtools', namespace: 'stub' }));
+      build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+        contents: 'export default {};',
+        loader: 'js',
+      }));
+    },
+  };
+  original = await bundle('original', [devtoolsStub], false);
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,6 +154,24 @@ describe('ink patches draw exactly what the original draws', () => {
     }
   });
 
+  it('control characters and sanitised text', () => {
+    const controls = [
+      'C1 CSI \u009b31m here',
+      'C1 OSC \u009d8;;x\u009c end',
+      'NEL \u0085 and \u009f last C1, \u00a0 not one',
+      'cursor \u001b[2J\u001b[H moves and \u001b[31mred\u001b[39m',
+      'surrogates 😀 \ud83d\ude00 only',
+    ];
+    for (const s of [...corpus, ...controls])
+      for (let pass = 0; pass < 3; pass++) {
+        patched.helpers?.nextFrame();
+        expect(patched.hasAnsiControlCharacters(s), JSON.stringify(s)).toBe(
+          original.hasAnsiControlCharacters(s),
+        );
+        expect(patched.sanitizeAnsi(s), JSON.stringify(s)).toBe(original.sanitizeAnsi(s));
+      }
+  });
+
   it('measure and wrap', () => {
     for (const s of corpus)
       for (let pass = 0; pass < 2; pass++) {
@@ -156,6 +201,76 @@ describe('ink patches draw exactly what the original draws', () => {
     for (let shift = 0; shift < 6; shift++) {
       expect(frame(patched, shift)).toEqual(frame(original, shift));
     }
+  });
+});
+
+describe('whole frames of ink, patched and original, through a sequence of updates', () => {
+  // Each step changes what the squashed-text cache and the shared transforms must notice: a text
+  // value, a nested colour, children added, removed and reordered, wrap modes, an inherited
+  // background, styles toggled, and steps where nothing changes at all.
+  const tree = (P: Probe, step: number) => {
+    const h = P.createElement;
+    const { Box, Text } = P;
+    const colors = ['red', 'green', '#ff8800', 'cyan'];
+    const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'].slice(0, 2 + (step % 4));
+    if (step % 3 === 1) words.reverse();
+    return h(
+      Box,
+      { flexDirection: 'column', width: 50 },
+      h(
+        Text,
+        null,
+        'clock ',
+        h(Text, { bold: true }, `12:00:${String(Math.floor(step / 2)).padStart(2, '0')}`),
+      ),
+      h(
+        Text,
+        { wrap: step % 2 ? 'truncate' : 'wrap' },
+        'words: ',
+        ...words.map((w, i) => h(Text, { key: w, color: colors[(i + step) % colors.length] }, `${w} `)),
+        step % 5 === 2 ? h(Text, { inverse: true }, ' NEW ') : null,
+        'and a tail long enough to be cut or wrapped at fifty columns',
+      ),
+      h(
+        Box,
+        { backgroundColor: step % 4 < 2 ? 'blue' : undefined },
+        h(Text, { dimColor: step % 2 === 0 }, 'inherits ', h(Text, { underline: step > 4 }, 'background')),
+      ),
+      h(Text, { color: step % 6 < 3 ? 'yellow' : 'yellow' }, h(Text, { italic: true }, '…unchanged · line')),
+      step % 7 === 3
+        ? null
+        : h(Text, { strikethrough: step % 2 === 1, color: 'magenta' }, `step ${step % 3}`),
+    );
+  };
+
+  it('draws the same frame at every step', () => {
+    const run = (P: Probe) => {
+      const frames: string[] = [];
+      const stdout = {
+        columns: 60,
+        rows: 20,
+        isTTY: false,
+        write(s: string) {
+          frames.push(s);
+          return true;
+        },
+        on() {},
+        off() {},
+        removeListener() {},
+      };
+      const app = P.render(tree(P, 0), { stdout, debug: true, patchConsole: false, exitOnCtrlC: false });
+      const seen: string[] = [frames.at(-1) ?? ''];
+      for (let step = 1; step < 40; step++) {
+        app.rerender(tree(P, step));
+        seen.push(frames.at(-1) ?? '');
+      }
+      app.unmount();
+      return seen;
+    };
+    const a = run(patched);
+    const b = run(original);
+    expect(a.some((f) => f.includes('\u001b['))).toBe(true);
+    expect(a).toEqual(b);
   });
 });
 

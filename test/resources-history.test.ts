@@ -91,6 +91,50 @@ describe('downsampled history in the state database', () => {
     expect(hour[hour.length - 1]!.avg).toBe(5000);
   });
 
+  it('a chart drawn every tick (whole columns kept between ticks) equals one drawn from scratch', () => {
+    const clock = { t: T0 };
+    const live = open(clock);
+    const value = (s: number) => 50 + 40 * Math.sin(s / 300) + (s % 7);
+    // 90 minutes at 1 Hz: the ring (60 minutes) wraps, and minutes are written to the database.
+    for (let s = 0; s < 90 * 60; s++) {
+      clock.t = T0 + s * 1000;
+      live.record(clock.t, { x: value(s) });
+      if (s % 7 === 0) live.chart('x', '1h', 40);
+      if (s % 600 === 0) {
+        live.readings('x', 60_000, 10);
+        live.chart('x', '24h', 144);
+      }
+    }
+    clock.t += 500;
+    // A second instance on the same database and clock, asked once, has no cached columns.
+    const fresh = new MetricHistory(openStateDb(dbFile), {
+      intervalMs: 1000,
+      ringMinutes: 60,
+      now: () => clock.t,
+    });
+    for (let s = 30 * 60; s < 90 * 60; s++) fresh.ring.push(T0 + s * 1000, { x: value(s) });
+    // 1 h in 40 columns of 90 s: all of them; 24 h in 144 columns of 10 min: the 90 minutes there are.
+    for (const [range, width, columns] of [
+      ['1h', 40, 40],
+      ['24h', 144, 10],
+    ] as const) {
+      const a = live.chart('x', range, width);
+      const b = fresh.chart('x', range, width);
+      expect(a.length).toBeGreaterThanOrEqual(columns - 1);
+      expect(a).toEqual(b);
+    }
+    // The 1 h chart's newest column averages the samples of the last 90 s column.
+    const step = 3_600_000 / 40;
+    const newest = live.chart('x', '1h', 40).at(-1)!;
+    const col = Math.floor(clock.t / step) * step;
+    const inColumn = [];
+    for (let s = 0; s < 90 * 60; s++) if (T0 + s * 1000 >= col) inColumn.push(value(s));
+    expect(newest.t).toBe(col);
+    expect(newest.avg).toBeCloseTo(inColumn.reduce((x, y) => x + y, 0) / inColumn.length, 3);
+    expect(live.readings('x', 60_000, 10)).toEqual(fresh.readings('x', 60_000, 10));
+    expect(live.readings('x', 60_000, 10)).toHaveLength(10);
+  });
+
   it('prunes 1-minute points after 24 h and 10-minute points after 30 days', () => {
     const clock = { t: T0 };
     const h = open(clock, 60_000);

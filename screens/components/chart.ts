@@ -27,21 +27,28 @@ export function blockChart(
   height: number,
   scale: ChartScale,
 ): string[] {
-  const cols = values.slice(-width);
-  const pad = width - cols.length;
-  const levels = cols.map((v) => {
-    if (v === null || !Number.isFinite(v)) return -1;
+  // Plain loops: three charts of screen 2 are drawn every second.
+  const start = Math.max(0, values.length - width);
+  const pad = width - (values.length - start);
+  const levels = new Int16Array(values.length - start);
+  for (let i = start; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined || !Number.isFinite(v)) {
+      levels[i - start] = -1;
+      continue;
+    }
     const f = (Math.min(scale.max, Math.max(scale.min, v)) - scale.min) / (scale.max - scale.min);
     // At least one eighth for a value above the minimum, so small non-zero values show.
     const eighths = Math.round(f * height * 8);
-    return v > scale.min && eighths === 0 ? 1 : eighths;
-  });
+    levels[i - start] = v > scale.min && eighths === 0 ? 1 : eighths;
+  }
   const rows: string[] = [];
+  const blank = ' '.repeat(pad);
   for (let r = height - 1; r >= 0; r--) {
-    let line = ' '.repeat(pad);
-    for (const level of levels) {
-      if (level < 0) line += ' ';
-      else line += EIGHTHS[Math.max(0, Math.min(8, level - r * 8))]!;
+    let line = blank;
+    for (let i = 0; i < levels.length; i++) {
+      const level = levels[i]!;
+      line += level < 0 ? ' ' : EIGHTHS[Math.max(0, Math.min(8, level - r * 8))]!;
     }
     rows.push(line);
   }

@@ -227,6 +227,81 @@ export const inkPatches = {
       ]),
       loader: 'js',
     }));
+    // Every text node is squashed and sanitised on every frame. The check for control characters
+    // walked plain text one code point at a time (an iterator step per character); one regular
+    // expression says the same (C1 controls are single UTF-16 units, never half of a pair). Text
+    // with styles in it (a coloured word inside a line) was tokenised again each frame: the
+    // sanitised text is kept while it is drawn.
+    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]ansi-tokenizer\.js$/ }, async (args) => ({
+      contents: patch(await readFile(args.path, 'utf8'), 'ansi-tokenizer', [
+        [
+          'export const hasAnsiControlCharacters = (text) => {\n    if (text.includes(escapeCharacter)) {',
+          'const ansiControlCharacter = /[\\u001B\\u0080-\\u009F]/;\nexport const hasAnsiControlCharacters = (text) => ansiControlCharacter.test(text);\nconst originalHasAnsiControlCharacters = (text) => {\n    if (text.includes(escapeCharacter)) {',
+        ],
+      ]),
+      loader: 'js',
+    }));
+    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]sanitize-ansi\.js$/ }, async (args) => ({
+      contents: patch(await readFile(args.path, 'utf8'), 'sanitize-ansi', [
+        [
+          'export default sanitizeAnsi;',
+          "import { FrameCache } from 'cadence-ink-helpers';\nconst sanitized = new FrameCache(4000, true);\nexport default (text) => {\n    if (!hasAnsiControlCharacters(text))\n        return text;\n    let value = sanitized.get(text);\n    if (value === undefined) {\n        value = sanitizeAnsi(text);\n        sanitized.set(text, value);\n    }\n    return value;\n};",
+        ],
+      ]),
+      loader: 'js',
+    }));
+    // Each frame squashed every text node again: every nested <Text> ran its colour transform
+    // (chalk) and the pieces were joined and sanitised, although at idle only the clock changed.
+    // A text node now keeps its squashed text until something under it changes: a text value, a
+    // child added, moved or removed (all of which already mark the node dirty for Yoga), or a new
+    // transform. <Text> hands out one transform and one style object per combination of its style
+    // props, instead of new ones per render, so re-rendering an unchanged <Text> changes nothing and
+    // commits nothing; prop diffs no longer allocate key arrays.
+    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]dom\.js$/ }, async (args) => ({
+      contents: patch(await readFile(args.path, 'utf8'), 'dom', [
+        [
+          'const markNodeAsDirty = (node) => {\n',
+          "export const invalidateSquash = (node) => {\n    while (node !== undefined && (node.nodeName === '#text' || node.nodeName === 'ink-virtual-text' || node.nodeName === 'ink-text')) {\n        node.squashed = undefined;\n        if (node.nodeName === 'ink-text')\n            return;\n        node = node.parentNode;\n    }\n};\nconst markNodeAsDirty = (node) => {\n    invalidateSquash(node);\n",
+        ],
+      ]),
+      loader: 'js',
+    }));
+    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]squash-text-nodes\.js$/ }, async (args) => ({
+      contents: patch(await readFile(args.path, 'utf8'), 'squash-text-nodes', [
+        [
+          "const squashTextNodes = (node) => {\n    let text = '';",
+          "const squashTextNodes = (node) => {\n    if (node.squashed !== undefined)\n        return node.squashed;\n    let text = '';",
+        ],
+        ['    return sanitizeAnsi(text);\n};', '    return (node.squashed = sanitizeAnsi(text));\n};'],
+      ]),
+      loader: 'js',
+    }));
+    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]components[\\/]Text\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      // The per-render closure goes; the shared one below is the same code.
+      const start = source.indexOf('    const transform = (children) => {');
+      const end = source.indexOf('        return children;\n    };\n', start);
+      if (start < 0 || end < 0) throw new Error('ink Text patch no longer applies: check the ink version');
+      const perRender = source.slice(start, end + '        return children;\n    };\n'.length);
+      return {
+        contents: patch(source, 'Text', [
+          [
+            perRender,
+            '    const transform = sharedTransform(dimColor, color, backgroundColor ?? inheritedBackgroundColor, bold, italic, underline, strikethrough, inverse);\n',
+          ],
+          [
+            "{ style: { flexGrow: 0, flexShrink: 1, flexDirection: 'row', textWrap: wrap }, internal_transform: transform }",
+            '{ style: sharedStyle(wrap), internal_transform: transform }',
+          ],
+          [
+            'export default function Text(',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of the patched module
+            "const styles = new Map();\nconst sharedStyle = (wrap) => {\n    let style = styles.get(wrap);\n    if (style === undefined) {\n        style = { flexGrow: 0, flexShrink: 1, flexDirection: 'row', textWrap: wrap };\n        styles.set(wrap, style);\n    }\n    return style;\n};\nconst transforms = new Map();\nconst sharedTransform = (dimColor, color, backgroundColor, bold, italic, underline, strikethrough, inverse) => {\n    const key = `${dimColor ? 1 : 0}${bold ? 1 : 0}${italic ? 1 : 0}${underline ? 1 : 0}${strikethrough ? 1 : 0}${inverse ? 1 : 0}\\u0000${color ?? ''}\\u0000${backgroundColor ?? ''}`;\n    let transform = transforms.get(key);\n    if (transform === undefined) {\n        transform = (children) => {\n            if (dimColor) {\n                children = chalk.dim(children);\n            }\n            if (color) {\n                children = colorize(children, color, 'foreground');\n            }\n            if (backgroundColor) {\n                children = colorize(children, backgroundColor, 'background');\n            }\n            if (bold) {\n                children = chalk.bold(children);\n            }\n            if (italic) {\n                children = chalk.italic(children);\n            }\n            if (underline) {\n                children = chalk.underline(children);\n            }\n            if (strikethrough) {\n                children = chalk.strikethrough(children);\n            }\n            if (inverse) {\n                children = chalk.inverse(children);\n            }\n            return children;\n        };\n        if (transforms.size >= 1000)\n            transforms.clear();\n        transforms.set(key, transform);\n    }\n    return transform;\n};\nexport default function Text(",
+          ],
+        ]),
+        loader: 'js',
+      };
+    });
     // The same for the width of each text node, measured on every frame before wrapping.
     build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]render-node-to-output\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
@@ -249,6 +324,26 @@ export const inkPatches = {
       contents:
         patch(await readFile(args.path, 'utf8'), 'reconciler', [
           ['export default createReconciler({', 'const reconciler = createReconciler({'],
+          [
+            'setTextNodeValue, createNode, setAttribute, }',
+            'setTextNodeValue, createNode, setAttribute, invalidateSquash, }',
+          ],
+          [
+            "                if (key === 'internal_transform') {\n                    node.internal_transform = value;\n                    continue;",
+            "                if (key === 'internal_transform') {\n                    node.internal_transform = value;\n                    invalidateSquash(node);\n                    continue;",
+          ],
+          [
+            '    for (const key of Object.keys(before)) {\n        const isDeleted = after ? !Object.hasOwn(after, key) : true;',
+            '    for (const key in before) {\n        if (!Object.hasOwn(before, key))\n            continue;\n        const isDeleted = after ? !Object.hasOwn(after, key) : true;',
+          ],
+          [
+            '        for (const key of Object.keys(after)) {\n            if (after[key] !== before[key]) {',
+            '        for (const key in after) {\n            if (Object.hasOwn(after, key) && after[key] !== before[key]) {',
+          ],
+          [
+            "            for (const [key, value] of Object.entries(props)) {\n                if (key === 'style') {",
+            "            for (const key in props) {\n                const value = props[key];\n                if (key === 'style') {",
+          ],
         ]) +
         '\nglobalThis.__cadenceInkBatchedUpdates = (fn) => reconciler.batchedUpdates(fn);\nexport default reconciler;\n',
       loader: 'js',
