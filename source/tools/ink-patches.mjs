@@ -76,6 +76,122 @@ export function unitSegments(text) {
 export const unitWidths = new Uint8Array(0x2800);
 `;
 
+// Output.get() of ink 6.8 (build/output.js), rewritten to draw only the rows that changed; see
+// the output.js patch below. Same clipping, transformers, wide characters and trimming.
+const ROW_REUSING_GET = `    get() {
+        const height = this.height;
+        const width = this.width;
+        // Per row: its key, and the lines placed on it (column, text) in drawing order.
+        const rowKeys = new Array(height).fill(String(width));
+        const placed = new Array(height);
+        const clips = [];
+        for (const operation of this.operations) {
+            if (operation.type === 'clip') {
+                clips.push(operation.clip);
+            }
+            if (operation.type === 'unclip') {
+                clips.pop();
+            }
+            if (operation.type === 'write') {
+                const { text, transformers } = operation;
+                let { x, y } = operation;
+                let lines = text.split('\\n');
+                const clip = clips.at(-1);
+                if (clip) {
+                    const clipHorizontally = typeof clip?.x1 === 'number' && typeof clip?.x2 === 'number';
+                    const clipVertically = typeof clip?.y1 === 'number' && typeof clip?.y2 === 'number';
+                    if (clipHorizontally) {
+                        const width = this.caches.getWidestLine(text);
+                        if (x + width < clip.x1 || x > clip.x2) {
+                            continue;
+                        }
+                    }
+                    if (clipVertically) {
+                        const height = lines.length;
+                        if (y + height < clip.y1 || y > clip.y2) {
+                            continue;
+                        }
+                    }
+                    if (clipHorizontally) {
+                        lines = lines.map(line => {
+                            const from = x < clip.x1 ? clip.x1 - x : 0;
+                            const width = this.caches.getStringWidth(line);
+                            const to = x + width > clip.x2 ? clip.x2 - x : width;
+                            return from === 0 && to >= width ? line : this.caches.slice(line, from, to);
+                        });
+                        if (x < clip.x1) {
+                            x = clip.x1;
+                        }
+                    }
+                    if (clipVertically) {
+                        const from = y < clip.y1 ? clip.y1 - y : 0;
+                        const height = lines.length;
+                        const to = y + height > clip.y2 ? clip.y2 - y : height;
+                        lines = lines.slice(from, to);
+                        if (y < clip.y1) {
+                            y = clip.y1;
+                        }
+                    }
+                }
+                let offsetY = 0;
+                for (let index = 0; index < lines.length; index++) {
+                    const row = y + offsetY;
+                    // As ink: a line whose row is not in the grid is skipped (and so are the rest).
+                    if (!Number.isInteger(row) || row < 0 || row >= height) {
+                        continue;
+                    }
+                    let line = lines[index];
+                    for (const transformer of transformers) {
+                        line = transformer(line, index);
+                    }
+                    rowKeys[row] += '\\u0001' + x + '\\u0002' + line;
+                    (placed[row] ??= []).push(x, line);
+                    offsetY++;
+                }
+            }
+        }
+        const rows = new Array(height);
+        for (let r = 0; r < height; r++) {
+            const key = rowKeys[r];
+            const reused = sharedRows.get(r);
+            if (reused !== undefined && reused.key === key) {
+                rows[r] = reused.text;
+                continue;
+            }
+            const cells = new Array(width).fill(BLANK_CELL);
+            const lines = placed[r];
+            if (lines !== undefined) {
+                for (let i = 0; i < lines.length; i += 2) {
+                    let offsetX = lines[i];
+                    for (const character of this.caches.getStyledChars(lines[i + 1])) {
+                        cells[offsetX] = character;
+                        // Determine printed width using string-width to align with measurement
+                        const characterWidth = Math.max(1, this.caches.getStringWidth(character.value));
+                        // For multi-column characters, clear following cells to avoid stray spaces/artifacts
+                        if (characterWidth > 1) {
+                            for (let index = 1; index < characterWidth; index++) {
+                                cells[offsetX + index] = {
+                                    type: 'char',
+                                    value: '',
+                                    fullWidth: false,
+                                    styles: character.styles,
+                                };
+                            }
+                        }
+                        offsetX += characterWidth;
+                    }
+                }
+            }
+            const text = styledCharsToString(cells.filter(item => item !== undefined)).trimEnd();
+            sharedRows.set(r, { key, text });
+            rows[r] = text;
+        }
+        return {
+            output: rows.join('\\n'),
+            height,
+        };
+    }`;
+
 export const inkPatches = {
   name: 'ink-patches',
   setup(build) {
@@ -183,50 +299,34 @@ export const inkPatches = {
     // sparklines, box lines) and re-slices it for clipping. Sharing the caches across frames (bounded)
     // makes unchanged lines free (screen 2 at 120x40, 1 Hz: ~5 % of a core down to ~3 % on the busy
     // development VM; issue 3).
-    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]output\.js$/ }, async (args) => ({
-      contents: patch(await readFile(args.path, 'utf8'), 'output', [
-        ['    caches = new OutputCaches();', '    caches = sharedOutputCaches();'],
-        [
-          'class OutputCaches {\n    widths = new Map();\n    blockWidths = new Map();\n    styledChars = new Map();',
-          'class OutputCaches {\n    widths = new FrameCache(4000);\n    blockWidths = new FrameCache(4000);\n    styledChars = new FrameCache(2000, true);\n    slices = new FrameCache(4000);\n    slice(line, from, to) {\n        const key = from + ":" + to + ":" + line;\n        let cached = this.slices.get(key);\n        if (cached === undefined) {\n            cached = sliceAnsi(line, from, to);\n            this.slices.set(key, cached);\n        }\n        return cached;\n    }',
-        ],
-        [
-          '                            return sliceAnsi(line, from, to);',
-          '                            return from === 0 && to >= width ? line : this.caches.slice(line, from, to);',
-        ],
-        // One blank cell object for the whole grid (cells are replaced, never changed): 4,800 fewer
-        // objects per frame at 120x40.
-        [
-          "                row.push({\n                    type: 'char',\n                    value: ' ',\n                    fullWidth: false,\n                    styles: [],\n                });",
-          '                row.push(BLANK_CELL);',
-        ],
-        // A row's text depends only on the writes that land on it (position and text, after
-        // clipping and transformers) and the width: remember the key of each row and reuse last
-        // frame's string when it is the same, instead of re-serialising every cell of every row
-        // (idle frame ~10 ms -> ~7 ms).
-        [
-          '        const clips = [];',
-          '        const rowKeys = new Array(this.height).fill(String(this.width));\n        const clips = [];',
-        ],
-        [
-          '                    const characters = this.caches.getStyledChars(line);',
-          "                    const characters = this.caches.getStyledChars(line);\n                    rowKeys[y + offsetY] += '\\u0001' + x + '\\u0002' + line;",
-        ],
-        [
-          '            .map(line => {',
-          '            .map((line, rowIndex) => {\n            const rowKey = rowKeys[rowIndex];\n            const reused = sharedRows.get(rowIndex);\n            if (reused !== undefined && reused.key === rowKey) {\n                return reused.text;\n            }',
-        ],
-        [
-          '            return styledCharsToString(lineWithoutEmptyItems).trimEnd();',
-          '            const text = styledCharsToString(lineWithoutEmptyItems).trimEnd();\n            if (rowKey !== undefined) sharedRows.set(rowIndex, { key: rowKey, text });\n            return text;',
-        ],
-        [
-          'export default class Output {',
-          "import { FrameCache, nextFrame } from 'cadence-ink-helpers';\nconst BLANK_CELL = { type: 'char', value: ' ', fullWidth: false, styles: [] };\nconst shared = new OutputCaches();\nconst sharedRows = new Map();\nfunction sharedOutputCaches() {\n    nextFrame();\n    return shared;\n}\nexport default class Output {",
-        ],
-      ]),
-      loader: 'js',
-    }));
+    //
+    // Its get() then filled a grid of cells (a new object per blank cell), placed every character
+    // of every line in it (a width lookup each) and turned each row back into text, diffing the
+    // styles of neighbouring cells. A row's text depends only on the lines that land on it (their
+    // column and text, after clipping and transformers) and the width, so get() now first collects
+    // those per row and keeps a key of them; a row whose key is last frame's reuses last frame's
+    // text and builds nothing. Only changed rows are drawn, on one shared blank cell, with equal
+    // styles of neighbours not diffed. At idle only the clock's row changes.
+    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]output\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const from = source.indexOf('    get() {');
+      const to = source.lastIndexOf('\n}\n');
+      if (from < 0 || to < from) throw new Error('ink output patch no longer applies: check the ink version');
+      return {
+        contents: patch(source.slice(0, from) + ROW_REUSING_GET + source.slice(to), 'output', [
+          ['    caches = new OutputCaches();', '    caches = sharedOutputCaches();'],
+          [
+            'class OutputCaches {\n    widths = new Map();\n    blockWidths = new Map();\n    styledChars = new Map();',
+            'class OutputCaches {\n    widths = new FrameCache(4000);\n    blockWidths = new FrameCache(4000);\n    styledChars = new FrameCache(2000, true);\n    slices = new FrameCache(4000);\n    slice(line, from, to) {\n        const key = from + ":" + to + ":" + line;\n        let cached = this.slices.get(key);\n        if (cached === undefined) {\n            cached = sliceAnsi(line, from, to);\n            this.slices.set(key, cached);\n        }\n        return cached;\n    }',
+          ],
+          [
+            'export default class Output {',
+            "import { FrameCache, nextFrame } from 'cadence-ink-helpers';\nconst BLANK_CELL = { type: 'char', value: ' ', fullWidth: false, styles: [] };\nconst shared = new OutputCaches();\nconst sharedRows = new Map();\nfunction sharedOutputCaches() {\n    nextFrame();\n    return shared;\n}\nexport default class Output {",
+          ],
+        ]),
+        loader: 'js',
+      };
+    });
     // Every text node is squashed and sanitised on every frame. The check for control characters
     // walked plain text one code point at a time (an iterator step per character); one regular
     // expression says the same (C1 controls are single UTF-16 units, never half of a pair). Text
