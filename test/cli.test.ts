@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import pkg from '../package.json' with { type: 'json' };
@@ -14,6 +14,15 @@ describe('cadence-ops CLI', () => {
       const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(`${v.name} `));
       expect(line, v.name).toContain(v.summary);
     }
+  });
+
+  it('npm start runs the bundle with the Node flags of its #! line', () => {
+    const shebang = readFileSync(path.join(import.meta.dirname, '../dist/cadence-ops.js'), 'utf8').split(
+      '\n',
+    )[0]!;
+    const flags = shebang.replace('#!/usr/bin/env -S node ', '');
+    expect(flags).toContain('--v8-pool-size=1');
+    expect(pkg.scripts.start).toContain(`node ${flags} dist/cadence-ops.js demo`);
   });
 
   it('--version prints the package version', async () => {

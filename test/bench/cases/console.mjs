@@ -7,7 +7,7 @@ const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 
 export default {
   name: 'console',
-  description: `launch to first full frame; CPU, RSS and bytes written over ${IDLE_SECONDS} s idle on the demo's Overview at 120x40`,
+  description: `launch to first full frame; CPU, RSS and bytes written idle on the demo's Overview at 120x40 (two windows of ${IDLE_SECONDS} s)`,
   async run(h) {
     const home = h.tmpDir();
     const env = {
@@ -43,25 +43,36 @@ export default {
       target: '≤ 500 ms',
     });
 
-    // Idle with the simulated application running: the demo verb starts it.
+    // Idle with the simulated application running: the demo verb starts it. Two windows: the first
+    // minute after start-up has settled (the first health run, the history load and the log backfill
+    // happen in the first seconds; their cost is part of the launch, measured above), when V8 is
+    // still compiling the code a frame runs; and the minute after it, which is what a console left
+    // open costs. The target is read on the second.
     const c = startInPty(`${h.cli} demo`, { env, columns: 120, rows: 40 });
     await c.waitFor('app ● up');
-    // Idle means after start-up has settled: the first health run, the history load and the log
-    // backfill happen in the first seconds (their cost is part of the launch, measured above).
     await new Promise((r) => setTimeout(r, 10_000));
     const pid = c.programPid();
-    const before = processUsage(pid);
-    const bytesBefore = c.state.bytes;
-    let maxRss = before.rssMb;
+    let maxRss = processUsage(pid).rssMb;
     const sampler = setInterval(() => {
       maxRss = Math.max(maxRss, processUsage(pid).rssMb);
     }, 1000);
-    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const idleWindow = async () => {
+      const before = processUsage(pid);
+      const bytesBefore = c.state.bytes;
+      await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+      const after = processUsage(pid);
+      return {
+        cpu: ((after.cpuSeconds - before.cpuSeconds) / IDLE_SECONDS) * 100,
+        bytesPerSecond: (c.state.bytes - bytesBefore) / IDLE_SECONDS,
+      };
+    };
+    const first = await idleWindow();
+    const steady = await idleWindow();
     clearInterval(sampler);
-    const after = processUsage(pid);
-    const cpu = ((after.cpuSeconds - before.cpuSeconds) / IDLE_SECONDS) * 100;
-    const bytesPerSecond = (c.state.bytes - bytesBefore) / IDLE_SECONDS;
+    const cpu = steady.cpu;
+    const bytesPerSecond = steady.bytesPerSecond;
     await c.stop('q');
+    h.figure({ label: 'idle CPU in the first minute (% of one core)', value: first.cpu, unit: '%' });
 
     let htop = null;
     if (h.has('htop')) {
@@ -81,7 +92,7 @@ export default {
       await t.stop('q');
     }
     h.compare({
-      label: 'idle CPU, % of one core',
+      label: 'idle CPU after the first minute, % of one core',
       ours: cpu,
       theirs: htop?.cpu,
       theirsName: 'htop',
