@@ -219,26 +219,26 @@ export const inkPatches = {
       }
       return source;
     };
-    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]measure-text\.js$/ }, async (args) => ({
-      contents: patch(await readFile(args.path, 'utf8'), 'measure-text', [
-        [
-          "import widestLine from 'widest-line';\nconst cache = new Map();",
-          "import widestLine from 'widest-line';\nimport { FrameCache } from 'cadence-ink-helpers';\nconst cache = new FrameCache(4000);",
-        ],
-      ]),
-      loader: 'js',
-    }));
-    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]wrap-text\.js$/ }, async (args) => ({
-      contents: patch(await readFile(args.path, 'utf8'), 'wrap-text', [
-        [
-          'const cache = {};',
-          "import { FrameCache } from 'cadence-ink-helpers';\nconst cache = new FrameCache(4000);",
-        ],
-        ['const cachedText = cache[cacheKey];', 'const cachedText = cache.get(cacheKey);'],
-        ['cache[cacheKey] = wrappedText;', 'cache.set(cacheKey, wrappedText);'],
-      ]),
-      loader: 'js',
-    }));
+    // The common case: a module of ink or its helpers with string replacements.
+    const patchModule = (filter, name, patches) =>
+      build.onLoad({ filter }, async (args) => ({
+        contents: patch(await readFile(args.path, 'utf8'), name, patches),
+        loader: 'js',
+      }));
+    patchModule(/[\\/]ink[\\/]build[\\/]measure-text\.js$/, 'measure-text', [
+      [
+        "import widestLine from 'widest-line';\nconst cache = new Map();",
+        "import widestLine from 'widest-line';\nimport { FrameCache } from 'cadence-ink-helpers';\nconst cache = new FrameCache(4000);",
+      ],
+    ]);
+    patchModule(/[\\/]ink[\\/]build[\\/]wrap-text\.js$/, 'wrap-text', [
+      [
+        'const cache = {};',
+        "import { FrameCache } from 'cadence-ink-helpers';\nconst cache = new FrameCache(4000);",
+      ],
+      ['const cachedText = cache[cacheKey];', 'const cachedText = cache.get(cacheKey);'],
+      ['cache[cacheKey] = wrappedText;', 'cache.set(cacheKey, wrappedText);'],
+    ]);
     // Every new line's width was measured three times (layout, wrap, output) and, for any line with
     // a non-ASCII glyph (… of a truncated line, bars), through Intl.Segmenter: one cached measure.
     // (wrap-ansi's own older copy is left alone: it measures only what Ink wraps.)
@@ -260,40 +260,34 @@ export const inkPatches = {
             loader: 'js',
           },
     );
-    build.onLoad({ filter: /[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/ }, async (args) => ({
-      contents: patch(await readFile(args.path, 'utf8'), 'ansi-tokenize', [
-        [
-          'import isFullwidthCodePoint from "is-fullwidth-code-point";',
-          'import isFullwidthCodePoint from "is-fullwidth-code-point";\nimport { simpleGraphemes, unitSegments } from "cadence-ink-helpers";',
-        ],
-        [
-          '    for (const { segment, index } of segmenter.segment(str)) {',
-          '    for (const { segment, index } of (simpleGraphemes(str) ? unitSegments(str) : segmenter.segment(str))) {',
-        ],
-      ]),
-      loader: 'js',
-    }));
+    patchModule(/[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/, 'ansi-tokenize', [
+      [
+        'import isFullwidthCodePoint from "is-fullwidth-code-point";',
+        'import isFullwidthCodePoint from "is-fullwidth-code-point";\nimport { simpleGraphemes, unitSegments } from "cadence-ink-helpers";',
+      ],
+      [
+        '    for (const { segment, index } of segmenter.segment(str)) {',
+        '    for (const { segment, index } of (simpleGraphemes(str) ? unitSegments(str) : segmenter.segment(str))) {',
+      ],
+    ]);
     // Ink turns the whole grid back into text on every frame, diffing the styles of each cell with
     // the previous one (three Sets and five arrays per cell). Cells of one run share one styles
     // array, and equal (or both empty) styles need no diff: the same text, far less garbage. A
     // line's char tokens (fresh from tokenize, held by nobody else) become its cells in place.
-    build.onLoad({ filter: /[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/ }, async (args) => ({
-      contents: patch(await readFile(args.path, 'utf8'), 'ansi-tokenize', [
-        [
-          '            ret.push({\n                ...token,\n                styles: [...codes],\n            });',
-          '            token.styles = codes;\n            ret.push(token);',
-        ],
-        [
-          '        if (i === 0) {\n            ret += ansiCodesToString(char.styles);\n        }\n        else {\n            ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));\n        }',
-          '        if (i === 0) {\n            if (char.styles.length)\n                ret += ansiCodesToString(char.styles);\n        }\n        else if (chars[i - 1].styles !== char.styles && (chars[i - 1].styles.length || char.styles.length)) {\n            ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));\n        }',
-        ],
-        [
-          '        if (i === chars.length - 1) {\n            ret += ansiCodesToString(diffAnsiCodes(char.styles, []));',
-          '        if (i === chars.length - 1 && char.styles.length) {\n            ret += ansiCodesToString(diffAnsiCodes(char.styles, []));',
-        ],
-      ]),
-      loader: 'js',
-    }));
+    patchModule(/[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/, 'ansi-tokenize', [
+      [
+        '            ret.push({\n                ...token,\n                styles: [...codes],\n            });',
+        '            token.styles = codes;\n            ret.push(token);',
+      ],
+      [
+        '        if (i === 0) {\n            ret += ansiCodesToString(char.styles);\n        }\n        else {\n            ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));\n        }',
+        '        if (i === 0) {\n            if (char.styles.length)\n                ret += ansiCodesToString(char.styles);\n        }\n        else if (chars[i - 1].styles !== char.styles && (chars[i - 1].styles.length || char.styles.length)) {\n            ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));\n        }',
+      ],
+      [
+        '        if (i === chars.length - 1) {\n            ret += ansiCodesToString(diffAnsiCodes(char.styles, []));',
+        '        if (i === chars.length - 1 && char.styles.length) {\n            ret += ansiCodesToString(diffAnsiCodes(char.styles, []));',
+      ],
+    ]);
     // Ink rebuilds every frame from scratch, and its width/tokenize caches live one frame: each
     // render re-measures every line (string-width's slow path for any non-ASCII glyph: bars,
     // sparklines, box lines) and re-slices it for clipping. Sharing the caches across frames (bounded)
@@ -332,24 +326,18 @@ export const inkPatches = {
     // expression says the same (C1 controls are single UTF-16 units, never half of a pair). Text
     // with styles in it (a coloured word inside a line) was tokenised again each frame: the
     // sanitised text is kept while it is drawn.
-    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]ansi-tokenizer\.js$/ }, async (args) => ({
-      contents: patch(await readFile(args.path, 'utf8'), 'ansi-tokenizer', [
-        [
-          'export const hasAnsiControlCharacters = (text) => {\n    if (text.includes(escapeCharacter)) {',
-          'const ansiControlCharacter = /[\\u001B\\u0080-\\u009F]/;\nexport const hasAnsiControlCharacters = (text) => ansiControlCharacter.test(text);\nconst originalHasAnsiControlCharacters = (text) => {\n    if (text.includes(escapeCharacter)) {',
-        ],
-      ]),
-      loader: 'js',
-    }));
-    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]sanitize-ansi\.js$/ }, async (args) => ({
-      contents: patch(await readFile(args.path, 'utf8'), 'sanitize-ansi', [
-        [
-          'export default sanitizeAnsi;',
-          "import { FrameCache } from 'cadence-ink-helpers';\nconst sanitized = new FrameCache(4000, true);\nexport default (text) => {\n    if (!hasAnsiControlCharacters(text))\n        return text;\n    let value = sanitized.get(text);\n    if (value === undefined) {\n        value = sanitizeAnsi(text);\n        sanitized.set(text, value);\n    }\n    return value;\n};",
-        ],
-      ]),
-      loader: 'js',
-    }));
+    patchModule(/[\\/]ink[\\/]build[\\/]ansi-tokenizer\.js$/, 'ansi-tokenizer', [
+      [
+        'export const hasAnsiControlCharacters = (text) => {\n    if (text.includes(escapeCharacter)) {',
+        'const ansiControlCharacter = /[\\u001B\\u0080-\\u009F]/;\nexport const hasAnsiControlCharacters = (text) => ansiControlCharacter.test(text);\nconst originalHasAnsiControlCharacters = (text) => {\n    if (text.includes(escapeCharacter)) {',
+      ],
+    ]);
+    patchModule(/[\\/]ink[\\/]build[\\/]sanitize-ansi\.js$/, 'sanitize-ansi', [
+      [
+        'export default sanitizeAnsi;',
+        "import { FrameCache } from 'cadence-ink-helpers';\nconst sanitized = new FrameCache(4000, true);\nexport default (text) => {\n    if (!hasAnsiControlCharacters(text))\n        return text;\n    let value = sanitized.get(text);\n    if (value === undefined) {\n        value = sanitizeAnsi(text);\n        sanitized.set(text, value);\n    }\n    return value;\n};",
+      ],
+    ]);
     // Each frame squashed every text node again: every nested <Text> ran its colour transform
     // (chalk) and the pieces were joined and sanitised, although at idle only the clock changed.
     // A text node now keeps its squashed text until something under it changes: a text value, a
@@ -357,25 +345,19 @@ export const inkPatches = {
     // transform. <Text> hands out one transform and one style object per combination of its style
     // props, instead of new ones per render, so re-rendering an unchanged <Text> changes nothing and
     // commits nothing; prop diffs no longer allocate key arrays.
-    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]dom\.js$/ }, async (args) => ({
-      contents: patch(await readFile(args.path, 'utf8'), 'dom', [
-        [
-          'const markNodeAsDirty = (node) => {\n',
-          "export const invalidateSquash = (node) => {\n    while (node !== undefined && (node.nodeName === '#text' || node.nodeName === 'ink-virtual-text' || node.nodeName === 'ink-text')) {\n        node.squashed = undefined;\n        if (node.nodeName === 'ink-text')\n            return;\n        node = node.parentNode;\n    }\n};\nconst markNodeAsDirty = (node) => {\n    invalidateSquash(node);\n",
-        ],
-      ]),
-      loader: 'js',
-    }));
-    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]squash-text-nodes\.js$/ }, async (args) => ({
-      contents: patch(await readFile(args.path, 'utf8'), 'squash-text-nodes', [
-        [
-          "const squashTextNodes = (node) => {\n    let text = '';",
-          "const squashTextNodes = (node) => {\n    if (node.squashed !== undefined)\n        return node.squashed;\n    let text = '';",
-        ],
-        ['    return sanitizeAnsi(text);\n};', '    return (node.squashed = sanitizeAnsi(text));\n};'],
-      ]),
-      loader: 'js',
-    }));
+    patchModule(/[\\/]ink[\\/]build[\\/]dom\.js$/, 'dom', [
+      [
+        'const markNodeAsDirty = (node) => {\n',
+        "export const invalidateSquash = (node) => {\n    while (node !== undefined && (node.nodeName === '#text' || node.nodeName === 'ink-virtual-text' || node.nodeName === 'ink-text')) {\n        node.squashed = undefined;\n        if (node.nodeName === 'ink-text')\n            return;\n        node = node.parentNode;\n    }\n};\nconst markNodeAsDirty = (node) => {\n    invalidateSquash(node);\n",
+      ],
+    ]);
+    patchModule(/[\\/]ink[\\/]build[\\/]squash-text-nodes\.js$/, 'squash-text-nodes', [
+      [
+        "const squashTextNodes = (node) => {\n    let text = '';",
+        "const squashTextNodes = (node) => {\n    if (node.squashed !== undefined)\n        return node.squashed;\n    let text = '';",
+      ],
+      ['    return sanitizeAnsi(text);\n};', '    return (node.squashed = sanitizeAnsi(text));\n};'],
+    ]);
     build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]components[\\/]Text\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       // The per-render closure goes; the shared one below is the same code.
