@@ -116,6 +116,12 @@ export interface TailOptions {
    */
   detachedMaxMs?: number;
   backstopMs?: number;
+  /**
+   * Change events are gathered for this long before the files they name are read (default 0: until
+   * the next turn of the event loop). A screen that shows a few frames a second reads once per
+   * batch instead of once per write; `logs tail` reads at once.
+   */
+  coalesceMs?: number;
   onRecord: (record: TailRecord) => void;
   onWarning?: (message: string) => void;
 }
@@ -269,15 +275,18 @@ export class LogTailer {
     this.dirty.add(name ? path.join(dir, String(name)) : '*');
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    const flush = () => {
       this.flushScheduled = false;
+      if (this.stopped) return;
       const paths = [...this.dirty];
       this.dirty.clear();
       if (paths.includes('*')) {
         this.poll();
         if (this.opts.logsDir) for (const p of this.liveFilesIn(this.opts.logsDir)) this.follow(p, false);
       } else for (const p of paths) this.onFsEvent(p);
-    });
+    };
+    if (this.opts.coalesceMs) setTimeout(flush, this.opts.coalesceMs).unref();
+    else setImmediate(flush);
   }
 
   /** Reads whatever is available now in every followed file (tests and the screen use it on demand). */

@@ -271,6 +271,34 @@ describe('LogTailer edge cases', () => {
     expect(lineNumbers(records).sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
   });
 
+  it('coalesceMs gathers the writes of a window into one read; without it each write is read at once', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'candy_cadence.log');
+    writeFileSync(file, '');
+    const batched = await startTailer({ logsDir: dir, coalesceMs: 500, backstopMs: 600_000 });
+    const other = tmp();
+    const otherFile = path.join(other, 'candy_cadence.log');
+    writeFileSync(otherFile, '');
+    const atOnce = await startTailer({ logsDir: other, backstopMs: 600_000 });
+    const fd = openSync(file, 'a');
+    const otherFd = openSync(otherFile, 'a');
+    const firstWrite = performance.timeOrigin + performance.now();
+    for (let n = 1; n <= 5; n++) {
+      writeSync(fd, `${ts} - a - INFO - line ${n}\n`);
+      writeSync(otherFd, `${ts} - a - INFO - line ${n}\n`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await settle(batched.records, 800);
+    await settle(atOnce.records, 100);
+    expect(lineNumbers(batched.records)).toEqual([1, 2, 3, 4, 5]);
+    expect(lineNumbers(atOnce.records)).toEqual([1, 2, 3, 4, 5]);
+    // Nothing is read before the window has passed, and then everything in one read.
+    expect(batched.records[0]!.receivedAt - firstWrite).toBeGreaterThanOrEqual(480);
+    expect(batched.records[4]!.receivedAt - batched.records[0]!.receivedAt).toBeLessThan(50);
+    // Without it, the first write is read long before.
+    expect(atOnce.records[0]!.receivedAt - firstWrite).toBeLessThan(400);
+  });
+
   // The maintenance rotation's race, step by step (the loss seen once in six runs of the writer test
   // above on a loaded machine): the renamed file is noticed and found read to its end before the
   // writer, which has not reopened yet, appends its last records to it.
