@@ -10,7 +10,7 @@ import * as esbuild from 'esbuild';
 import { inkPatches } from './ink-patches.mjs';
 
 /** The bundle's Node flags (its #! line); `npm start` passes the same (package.json). */
-export const NODE_FLAGS = '--max-semi-space-size=4 --expose-gc --v8-pool-size=1 --interrupt-budget=1048576';
+export const NODE_FLAGS = '--max-semi-space-size=4 --expose-gc --v8-pool-size=1';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -39,10 +39,7 @@ await esbuild.build({
     js: [
       // A smaller young generation (~35 MB less RSS idle, no measurable CPU), and gc() for the
       // console's idle collection (source/console.tsx). One V8 helper thread instead of four (a
-      // 2-core host gains nothing from four, and each kept its own malloc arena: ~20 MB of RSS),
-      // and functions optimised only once they are really hot (16x V8's default budget): at one
-      // frame a second, lukewarm code was compiled and recompiled for minutes after start-up
-      // (about 0.3 % of a core on the helper threads); a flood or a scan is hot within milliseconds.
+      // 2-core host gains nothing from four, and each kept its own malloc arena: ~20 MB of RSS).
       `#!/usr/bin/env -S node ${NODE_FLAGS}`,
       "import { createRequire as __cadenceCreateRequire } from 'node:module';",
       'const require = __cadenceCreateRequire(import.meta.url);',
