@@ -52,6 +52,22 @@ async function startTailer(opts: Partial<ConstructorParameters<typeof LogTailer>
   return { t, records, warnings };
 }
 
+/**
+ * A tailer on a folder with one live log the test writes to (through `fd`, as the writer that has
+ * not reopened yet), its first line already read; a short grace and no backstop, so that only the
+ * test's steps move it.
+ */
+async function tailerWithFirstLine() {
+  const dir = tmp();
+  const file = path.join(dir, 'candy_cadence.log');
+  writeFileSync(file, '');
+  const { t, records } = await startTailer({ logsDir: dir, detachedGraceMs: 100, backstopMs: 600_000 });
+  const fd = openSync(file, 'a');
+  writeSync(fd, `${ts} - a - INFO - line 1\n`);
+  t.poll();
+  return { dir, file, t, records, fd };
+}
+
 /** Waits until no record has arrived for `quietMs`. */
 async function settle(records: unknown[], quietMs = 600, maxMs = 15_000): Promise<void> {
   const start = Date.now();
@@ -303,13 +319,7 @@ describe('LogTailer edge cases', () => {
   // above on a loaded machine): the renamed file is noticed and found read to its end before the
   // writer, which has not reopened yet, appends its last records to it.
   it('keeps reading a renamed file the writer still appends to, however long ago it was opened', async () => {
-    const dir = tmp();
-    const file = path.join(dir, 'candy_cadence.log');
-    writeFileSync(file, '');
-    const { t, records } = await startTailer({ logsDir: dir, detachedGraceMs: 100, backstopMs: 600_000 });
-    const fd = openSync(file, 'a');
-    writeSync(fd, `${ts} - a - INFO - line 1\n`);
-    t.poll();
+    const { dir, file, t, records, fd } = await tailerWithFirstLine();
     // The handle was opened (and last grew) longer ago than the grace period.
     await new Promise((r) => setTimeout(r, 250));
     const renamed = path.join(dir, 'candy_cadence_20261123_080001.log');
@@ -318,7 +328,7 @@ describe('LogTailer edge cases', () => {
     for (let n = 2; n <= 4; n++) writeSync(fd, `${ts} - a - INFO - line ${n}\n`);
     closeSync(fd);
     t.poll();
-    writeFileSync(renamed + '.gz', gzipSync(readFileSync(renamed)));
+    writeFileSync(`${renamed}.gz`, gzipSync(readFileSync(renamed)));
     unlinkSync(renamed);
     writeFileSync(file, `${ts} - a - INFO - line 5\n`);
     t.poll();
@@ -365,13 +375,7 @@ describe('LogTailer edge cases', () => {
   });
 
   it('keeps a renamed file open while the writer stalls before reopening, and closes it once it has', async () => {
-    const dir = tmp();
-    const file = path.join(dir, 'candy_cadence.log');
-    writeFileSync(file, '');
-    const { t, records } = await startTailer({ logsDir: dir, detachedGraceMs: 100, backstopMs: 600_000 });
-    const fd = openSync(file, 'a');
-    writeSync(fd, `${ts} - a - INFO - line 1\n`);
-    t.poll();
+    const { file, t, records, fd } = await tailerWithFirstLine();
     renameSync(file, `${file}.1`);
     writeFileSync(file, ''); // logrotate's `create`: a new empty file before the writer reopens
     t.poll();
