@@ -246,41 +246,23 @@ export function widenBox(box: Float64Array, P: Float32Array, from: number, to: n
  * with `used`, only of the vertices whose byte is 1.
  */
 export function boxOfBlocks(blocks: Float32Array[], count: number, used?: Uint8Array): BBox | null {
-  if (!used) {
-    const box = emptyExtent();
-    let left = count * 3;
-    for (const P of blocks) {
-      const n = Math.min(P.length, left);
-      widenBox(box, P, 0, n);
-      left -= n;
-      if (left <= 0) break;
-    }
-    return finishBox(box[0]!, box[1]!, box[2]!, box[3]!, box[4]!, box[5]!);
-  }
-  let minX = Number.POSITIVE_INFINITY;
-  let minY = Number.POSITIVE_INFINITY;
-  let minZ = Number.POSITIVE_INFINITY;
-  let maxX = Number.NEGATIVE_INFINITY;
-  let maxY = Number.NEGATIVE_INFINITY;
-  let maxZ = Number.NEGATIVE_INFINITY;
+  const box = emptyExtent();
+  // v: the index of the block's first vertex; with `used`, each run of used vertices is one widening.
   let v = 0;
   for (const P of blocks) {
-    const n = Math.min(P.length, (count - v) * 3);
-    for (let i = 0; i < n; i += 3, v++) {
-      if (used[v] === 0) continue;
-      const x = P[i]!;
-      const y = P[i + 1]!;
-      const z = P[i + 2]!;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-      if (z < minZ) minZ = z;
-      if (z > maxZ) maxZ = z;
-    }
+    const n = Math.min(P.length / 3, count - v);
+    if (!used) widenBox(box, P, 0, n * 3);
+    else
+      for (let i = 0; i < n; ) {
+        while (i < n && used[v + i] === 0) i++;
+        const from = i;
+        while (i < n && used[v + i] !== 0) i++;
+        if (i > from) widenBox(box, P, from * 3, i * 3);
+      }
+    v += n;
     if (v >= count) break;
   }
-  return finishBox(minX, minY, minZ, maxX, maxY, maxZ);
+  return finishBox(box[0]!, box[1]!, box[2]!, box[3]!, box[4]!, box[5]!);
 }
 
 /** `count` positions stored block after block, in one array (for a caller that keeps the mesh). */

@@ -19,7 +19,7 @@ import { composeTransforms, parseTransform } from '../services/model-3mf.js';
 import { detectFormat } from '../services/model-detect.js';
 import { loadModelFile, parseModelBuffer } from '../services/model-parse.js';
 import { parseInteger, parseNumber, scan } from '../services/model-text.js';
-import { type BBox, ModelError } from '../services/model-types.js';
+import { type BBox, boxOfBlocks, ModelError } from '../services/model-types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const real = path.join(here, '../fixtures/models/real');
@@ -389,6 +389,24 @@ describe('the triangle list is kept only when asked, and nothing reported depend
       expect(kept.mesh!.indices!.length).toBe(n * n * 6);
       expect(counted.bbox).toEqual({ min: [0, 0, 0], max: [n, n, 6] });
     }
+  });
+});
+
+describe('bounding boxes of positions in blocks', () => {
+  it('with a used mask, only used vertices count, across blocks and runs; without, all of them', () => {
+    // 10 vertices in blocks of 4, 4 and 2; vertex v is at (v, 10 - v, 2v), 9 is far out.
+    const at = (v: number) => (v === 9 ? [1000, 1000, 1000] : [v, 10 - v, 2 * v]);
+    const blocks = [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ].map((vs) => new Float32Array(vs.flatMap(at)));
+    const used = Uint8Array.from([0, 1, 1, 0, 0, 1, 0, 1, 0, 0]);
+    expect(boxOfBlocks(blocks, 10, used)).toEqual({ min: [1, 3, 2], max: [7, 9, 14] });
+    expect(boxOfBlocks(blocks, 10)).toEqual({ min: [0, 2, 0], max: [1000, 1000, 1000] });
+    // count stops before the far vertex; nothing used is no box
+    expect(boxOfBlocks(blocks, 9)).toEqual({ min: [0, 2, 0], max: [8, 10, 16] });
+    expect(boxOfBlocks(blocks, 10, new Uint8Array(10))).toBeNull();
   });
 });
 
