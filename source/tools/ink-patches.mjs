@@ -328,8 +328,8 @@ export const inkPatches = {
     // sanitised text is kept while it is drawn.
     patchModule(/[\\/]ink[\\/]build[\\/]ansi-tokenizer\.js$/, 'ansi-tokenizer', [
       [
-        'export const hasAnsiControlCharacters = (text) => {\n    if (text.includes(escapeCharacter)) {',
-        'const ansiControlCharacter = /[\\u001B\\u0080-\\u009F]/;\nexport const hasAnsiControlCharacters = (text) => ansiControlCharacter.test(text);\nconst originalHasAnsiControlCharacters = (text) => {\n    if (text.includes(escapeCharacter)) {',
+        'export const hasAnsiControlCharacters = (text) => {\n    if (text.includes(escapeCharacter)) {\n        return true;\n    }\n    for (const character of text) {\n        if (isC1ControlCharacter(character)) {\n            return true;\n        }\n    }\n    return false;\n};',
+        'const ansiControlCharacter = /[\\u001B\\u0080-\\u009F]/;\nexport const hasAnsiControlCharacters = (text) => ansiControlCharacter.test(text);',
       ],
     ]);
     patchModule(/[\\/]ink[\\/]build[\\/]sanitize-ansi\.js$/, 'sanitize-ansi', [
