@@ -106,6 +106,14 @@ export interface LiveLogsOptions {
   maxViews?: number;
 }
 
+/** A cluster's view, and the count, last record and minute it was built for. */
+interface CachedView {
+  count: number;
+  lastSeen: number;
+  endMinute: number;
+  view: ClusterView;
+}
+
 export class LiveLogs {
   readonly store: Store<LiveState>;
   readonly ring: Ring<LiveRecord>;
@@ -128,10 +136,7 @@ export class LiveLogs {
   private dirty = false;
   private clustersDirty = true;
   /** The last view of each cluster: rebuilt only when the cluster or the minute has moved. */
-  private views = new Map<
-    number,
-    { count: number; lastSeen: number; endMinute: number; view: ClusterView }
-  >();
+  private views = new Map<number, CachedView>();
   private timer: NodeJS.Timeout | null = null;
   private alertTimer: NodeJS.Timeout | null = null;
   private alertState: LogAlertState | null;
@@ -301,10 +306,7 @@ export class LiveLogs {
         .slice(0, this.opts.maxViews ?? 300);
       // A view copies its cluster's minutes, samples and counters: each WARNING+ record used to
       // rebuild all of them (~200 KB/s of garbage while the demo idles); now only what moved.
-      const next = new Map<
-        number,
-        { count: number; lastSeen: number; endMinute: number; view: ClusterView }
-      >();
+      const next = new Map<number, CachedView>();
       views = shown.map((c) => {
         let v = this.views.get(c.id);
         if (!v || v.count !== c.count || v.lastSeen !== c.lastSeen || v.endMinute !== endMinute)

@@ -107,7 +107,9 @@ describe('downsampled history in the state database', () => {
     }
     clock.t += 500;
     // A second instance on the same database and clock, asked once, has no cached columns.
-    const fresh = new MetricHistory(openStateDb(dbFile), {
+    const freshDb = openStateDb(dbFile);
+    dbs.push(freshDb);
+    const fresh = new MetricHistory(freshDb, {
       intervalMs: 1000,
       ringMinutes: 60,
       now: () => clock.t,
