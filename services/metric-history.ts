@@ -100,18 +100,6 @@ export class MetricRing {
     return out;
   }
 
-  /** Calls fn for each sample of a metric from `since` on, oldest first, without allocating. */
-  each(metric: string, since: number, fn: (t: number, v: number) => void): void {
-    const column = this.columns.get(metric);
-    if (!column) return;
-    for (let k = this.size; k > 0; k--) {
-      const i = (this.head - k + this.capacity) % this.capacity;
-      const t = this.times[i]!;
-      const v = column[i]!;
-      if (t >= since && !Number.isNaN(v)) fn(t, v);
-    }
-  }
-
   /**
    * Calls fn for each sample of a metric from `since` on, newest first, stopping at the first older
    * one (times only grow): the cost is the samples asked for, not the ring's size.
